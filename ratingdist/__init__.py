@@ -1,0 +1,34 @@
+"""ratingdist: statistics of absolute-category-rating (ACR) data.
+
+Fit quantized metric models (normal, logistic, beta, Kumaraswamy, logit-logistic), the discrete
+maximum-entropy distribution and the generalized score distribution (GSD) to the rating counts
+of every stimulus by maximum likelihood, judge and compare the fits.
+
+>>> import ratingdist as rd
+>>> res = rd.fit([[0, 0, 25, 73, 7]], "logit-logistic")
+>>> res.params.round(3).tolist()
+[[0.669, 0.245]]
+"""
+
+from . import datasets, gof, scale
+from .data import RatingCounts
+from .families import FAMILIES, Family, family
+from .fitting import FitResult, compare, fit, fit_all
+from .frozen import RatingDistribution
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "FAMILIES",
+    "Family",
+    "FitResult",
+    "RatingCounts",
+    "RatingDistribution",
+    "compare",
+    "datasets",
+    "family",
+    "fit",
+    "fit_all",
+    "gof",
+    "scale",
+]

@@ -1,0 +1,187 @@
+"""Parallel drivers: loops over stimuli (``prange``) around the per-stimulus kernels.
+
+Each stimulus is processed independently with its own scratch arrays, so results do not depend
+on the number of threads.
+"""
+
+import math
+
+import numba as nb
+import numpy as np
+
+from .codes import (
+    BETA,
+    GSD_BETABINOMIAL,
+    GSD_MIXTURE,
+    KUMARASWAMY,
+    KUMARASWAMY_CENTRED,
+    LOGISTIC,
+    LOGIT_LOGISTIC,
+)
+from .gsd import gsd_logp, shape_at_binomial
+from .maxent import maxent_logp
+from .quantized import kumaraswamy_h
+from .solver import family_logp, match_moments, match_moments_nested, minimize_nll
+
+_SQRT3_OVER_PI = math.sqrt(3.0) / math.pi
+_GUMBEL_SD = math.pi / math.sqrt(6.0)
+_LOG_LOG_2 = math.log(math.log(2.0))
+
+
+@nb.njit(cache=True, parallel=True)
+def logpmf_theta(fam, theta, aux, K):
+    """log-pmf (n, K) of a quantized family at solver coordinates θ (n, 2)."""
+    n = theta.shape[0]
+    out = np.empty((n, K))
+    for i in nb.prange(n):
+        dlogp = np.empty((K, 2))
+        family_logp(fam, theta[i, 0], theta[i, 1], aux, K, out[i], dlogp)
+    return out
+
+
+@nb.njit(cache=True, parallel=True)
+def gsd_logpmf(params, K):
+    """log-pmf (n, K) of the GSD at native parameters (ψ, ρ) (n, 2)."""
+    n = params.shape[0]
+    out = np.empty((n, K))
+    for i in nb.prange(n):
+        dlogp = np.empty((K, 2))
+        gsd_logp(params[i, 0], params[i, 1], K, out[i], dlogp)
+    return out
+
+
+@nb.njit(cache=True, parallel=True)
+def maxent_logpmf(params, K):
+    """log-pmf (n, K) of the maximum-entropy family at (ψ, ρ) (n, 2), and convergence flags."""
+    n = params.shape[0]
+    out = np.empty((n, K))
+    ok = np.empty(n, dtype=np.bool_)
+    for i in nb.prange(n):
+        ok[i] = maxent_logp(params[i, 0], params[i, 1], K, out[i])
+    return out, ok
+
+
+@nb.njit(cache=True, nogil=True)
+def moment_start(fam, psi, var, K, aux):
+    """Starting θ for :func:`match_moments` from the continuous (Sheppard-corrected) latent."""
+    latent_var = max(var - 1.0 / 12.0, 0.25 * var, 1e-6)
+    if fam == BETA or fam == KUMARASWAMY or fam == KUMARASWAMY_CENTRED or fam == LOGIT_LOGISTIC:
+        xm = min(max((psi - 0.5) / K, 1e-3), 1.0 - 1e-3)
+        xv = min(latent_var / (K * K), 0.9 * xm * (1.0 - xm))
+        if fam == LOGIT_LOGISTIC:
+            s = math.sqrt(xv) / (xm * (1.0 - xm)) * _SQRT3_OVER_PI
+            return math.log(xm / (1.0 - xm)), math.log(min(max(s, 1e-4), 50.0))
+        if fam == KUMARASWAMY_CENTRED:
+            # Gumbel-minimum latent in u ≈ a·log x: sd(log x) ≈ (π/√6)/a, median at x_m
+            log_a = math.log(max(_GUMBEL_SD * xm / math.sqrt(xv), 1e-3))
+            h_m = kumaraswamy_h(log_a, math.log(xm))[0]
+            return log_a, _LOG_LOG_2 - h_m + kumaraswamy_h(log_a, aux[K - 1])[0]
+        common = xm * (1.0 - xm) / xv - 1.0
+        return math.log(xm * common), math.log((1.0 - xm) * common)
+    sd = math.sqrt(latent_var)
+    if fam == LOGISTIC:
+        sd *= _SQRT3_OVER_PI
+    return psi, math.log(sd)
+
+
+@nb.njit(cache=True, parallel=True)
+def from_moments_theta(fam, psi, var, aux, K, maxit):
+    """θ (n, 2) whose quantized pmf has mean ψ and variance v (interior points only)."""
+    n = psi.shape[0]
+    theta = np.empty((n, 2))
+    ok = np.empty(n, dtype=np.bool_)
+    for i in nb.prange(n):
+        logp = np.empty(K)
+        dlogp = np.empty((K, 2))
+        t0, t1 = moment_start(fam, psi[i], var[i], K, aux)
+        r0, r1, conv = match_moments(fam, t0, t1, aux, K, psi[i], var[i], maxit, logp, dlogp)
+        if not conv:  # safeguarded nested bisection, then a Newton polish
+            t0, t1 = match_moments_nested(fam, aux, K, psi[i], var[i], logp, dlogp)
+            r0, r1, conv = match_moments(fam, t0, t1, aux, K, psi[i], var[i], maxit, logp, dlogp)
+        theta[i, 0] = r0
+        theta[i, 1] = r1
+        ok[i] = conv
+    return theta, ok
+
+
+@nb.njit(cache=True, parallel=True)
+def fit_theta(fam, counts, starts, lo, hi, aux, K, maxit):
+    """Maximum-likelihood θ per stimulus, best of the given starts (n, S, 2)."""
+    n = counts.shape[0]
+    theta = np.empty((n, 2))
+    nll = np.empty(n)
+    iters = np.empty(n, dtype=np.int64)
+    conv = np.empty(n, dtype=np.bool_)
+    for i in nb.prange(n):
+        logp = np.empty(K)
+        dlogp = np.empty((K, 2))
+        best = np.inf
+        theta[i, 0] = starts[i, 0, 0]
+        theta[i, 1] = starts[i, 0, 1]
+        iters[i] = 0
+        conv[i] = False
+        for s in range(starts.shape[1]):
+            t0, t1, f, it, ok = minimize_nll(
+                fam, starts[i, s, 0], starts[i, s, 1], lo[0], hi[0], lo[1], hi[1],
+                aux, counts[i], K, maxit, logp, dlogp,
+            )
+            iters[i] += it
+            if f < best:
+                best = f
+                theta[i, 0] = t0
+                theta[i, 1] = t1
+                conv[i] = ok
+        nll[i] = best
+    return theta, nll, iters, conv
+
+
+@nb.njit(cache=True, parallel=True)
+def fit_gsd(counts, psi0, rho0, K, maxit):
+    """GSD maximum likelihood over its smooth pieces near the sample mean.
+
+    Tries the beta-binomial piece and the mixture pieces ψ ∈ [j, j + 1] for j within one of
+    ⌊ψ₀⌋; returns native (ψ, ρ), the NLL, iterations and convergence flags.
+    """
+    n = counts.shape[0]
+    params = np.empty((n, 2))
+    nll = np.empty(n)
+    iters = np.empty(n, dtype=np.int64)
+    conv = np.empty(n, dtype=np.bool_)
+    aux = np.zeros(1)
+    for i in nb.prange(n):
+        logp = np.empty(K)
+        dlogp = np.empty((K, 2))
+        piece_aux = np.zeros(1)
+        c0 = shape_at_binomial(psi0[i], K)
+        r_a = min(rho0[i] / c0, 0.999) if c0 > 0.0 else 0.5
+        t0, t1, best, it, ok = minimize_nll(
+            GSD_BETABINOMIAL, psi0[i], max(r_a, 1e-3), 1.0, float(K), 0.0, 1.0,
+            aux, counts[i], K, maxit, logp, dlogp,
+        )
+        total_it = it
+        psi_best = t0
+        rho_best = shape_at_binomial(t0, K) * t1
+        ok_best = ok
+        j_mid = min(max(int(math.floor(psi0[i])), 1), K - 1)  # noqa: RUF046 (Numba typing)
+        r_b = (rho0[i] - c0) / (1.0 - c0) if c0 < 1.0 else 0.5
+        r_b = min(max(r_b, 1e-3), 0.999)
+        for j in range(max(j_mid - 1, 1), min(j_mid + 1, K - 1) + 1):
+            piece_aux[0] = j
+            start = min(max(psi0[i], j + 1e-3), j + 1.0 - 1e-3)
+            t0, t1, f, it, ok = minimize_nll(
+                GSD_MIXTURE, start, r_b, float(j), j + 1.0, 0.0, 1.0,
+                piece_aux, counts[i], K, maxit, logp, dlogp,
+            )
+            total_it += it
+            if f < best:
+                best = f
+                c = shape_at_binomial(t0, K)
+                psi_best = t0
+                rho_best = c + (1.0 - c) * t1
+                ok_best = ok
+        params[i, 0] = psi_best
+        params[i, 1] = rho_best
+        nll[i] = best
+        iters[i] = total_it
+        conv[i] = ok_best
+    return params, nll, iters, conv

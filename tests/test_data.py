@@ -1,0 +1,393 @@
+"""Tests of ratingdist.data: RatingCounts, its constructors and their validation."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ratingdist.data import RatingCounts
+
+# three stimuli on a 5-point scale, the same data in every layout
+LISTS = {"a": [1, 2, 2, 5], "b": [3, 3], "c": [4, 5, 5]}
+COUNTS = [[1, 2, 0, 0, 1], [0, 0, 2, 0, 0], [0, 0, 0, 1, 2]]
+
+
+@pytest.fixture
+def rc() -> RatingCounts:
+    return RatingCounts(["a", "b", "c"], COUNTS)
+
+
+def long_frame() -> pd.DataFrame:
+    rows = [(s, r) for s, ratings in LISTS.items() for r in ratings]
+    return pd.DataFrame(rows, columns=["stimulus", "rating"])
+
+
+def wide_frame() -> pd.DataFrame:
+    width = max(len(r) for r in LISTS.values())
+    table = [r + [None] * (width - len(r)) for r in LISTS.values()]
+    return pd.DataFrame(table, index=list(LISTS), columns=[f"r{j}" for j in range(width)])
+
+
+# ---------------------------------------------------------------------------------------------
+# the container
+
+
+def test_members(rc: RatingCounts) -> None:
+    assert rc.K == 5
+    assert len(rc) == 3
+    assert rc.ids.dtype == object and rc.ids.tolist() == ["a", "b", "c"]
+    assert rc.counts.dtype == np.int64 and rc.counts.tolist() == COUNTS
+    assert rc.n_ratings.dtype == np.int64 and rc.n_ratings.tolist() == [4, 2, 3]
+    for i, ratings in enumerate(LISTS.values()):
+        assert rc.mean()[i] == pytest.approx(np.mean(ratings))
+        assert rc.var()[i] == pytest.approx(np.var(ratings))
+    assert repr(rc) == "RatingCounts(n=3, K=5, ratings=9)"
+
+
+def test_read_only(rc: RatingCounts) -> None:
+    with pytest.raises(ValueError, match="read-only"):
+        rc.counts[0, 0] = 7
+    with pytest.raises(ValueError, match="read-only"):
+        rc.ids[0] = "z"
+    with pytest.raises(AttributeError):
+        rc.counts = np.zeros((3, 5))  # type: ignore[misc]
+    assert not rc[0].counts.flags.writeable
+    assert not rc[[0, 2]].counts.flags.writeable
+
+
+def test_input_is_copied() -> None:
+    counts = np.array([[1, 2, 3]])
+    rc = RatingCounts([1], counts)
+    counts[0, 0] = 99
+    assert rc.counts.tolist() == [[1, 2, 3]]
+
+
+@pytest.mark.parametrize(
+    ("ids", "expected", "dtype"),
+    [
+        ([1000.0, 1001.0], [1000, 1001], np.int64),
+        (np.array([3, 4], dtype=np.int32), [3, 4], np.int64),
+        ([1, "x"], ["1", "x"], object),
+        ([1.5, 2.0], ["1.5", "2.0"], object),
+        (pd.Index(["p", "q"]), ["p", "q"], object),
+    ],
+)
+def test_ids_normalized(ids: object, expected: list, dtype: type) -> None:
+    rc = RatingCounts(ids, [[1, 0, 0], [0, 1, 0]])
+    assert rc.ids.dtype == dtype
+    assert rc.ids.tolist() == expected
+
+
+def test_float_counts_that_are_whole_are_accepted() -> None:
+    rc = RatingCounts(["a"], [[3.0, 0.0, 1.0]])
+    assert rc.counts.dtype == np.int64 and rc.counts.tolist() == [[3, 0, 1]]
+
+
+def test_getitem(rc: RatingCounts) -> None:
+    assert rc[1] == RatingCounts(["b"], [COUNTS[1]])
+    assert rc[-1].ids.tolist() == ["c"]
+    assert rc[np.int64(0)].ids.tolist() == ["a"]
+    assert rc[1:].ids.tolist() == ["b", "c"]
+    assert rc[rc.n_ratings > 2].ids.tolist() == ["a", "c"]
+    assert rc[[2, 0]].counts.tolist() == [COUNTS[2], COUNTS[0]]
+    assert len(rc[[]]) == 0 and rc[[]].K == 5
+    with pytest.raises(IndexError):
+        rc[3]
+    for key in ("a", 1.5, True, [[0]]):
+        with pytest.raises(TypeError, match="index must be"):
+            rc[key]
+
+
+def test_to_frame(rc: RatingCounts) -> None:
+    df = rc.to_frame()
+    assert df.index.name == "id"
+    assert df.index.tolist() == ["a", "b", "c"]
+    assert df.columns.tolist() == ["c1", "c2", "c3", "c4", "c5"]
+    assert df.to_numpy().tolist() == COUNTS
+    assert RatingCounts.from_table(df) == rc
+
+
+def test_equality(rc: RatingCounts) -> None:
+    assert rc == RatingCounts(np.array(["a", "b", "c"]), np.array(COUNTS))
+    assert rc != RatingCounts(["a", "b", "d"], COUNTS)
+    assert rc != RatingCounts(["a", "b", "c"], np.array(COUNTS) * 2)
+    assert rc != RatingCounts([0, 1, 2], COUNTS)
+    assert rc != rc[:2]
+    assert rc != COUNTS
+
+
+# ---------------------------------------------------------------------------------------------
+# validation in the direct constructor (shared by from_table)
+
+
+@pytest.mark.parametrize(
+    ("counts", "message"),
+    [
+        ([[1, -2, 0]], "stimulus 'a', column 'c2': value -2 is negative"),
+        ([[1, 2.5, 0]], "stimulus 'a', column 'c2': value 2.5 is not a whole number"),
+        ([[1, np.nan, 0]], "stimulus 'a', column 'c2': value nan is missing"),
+        ([[1, np.inf, 0]], "stimulus 'a', column 'c2': value inf is not a whole number"),
+        ([[1, "x", 0]], "stimulus 'a', column 'c2': value 'x' is not a number"),
+        ([[0, 0, 0]], r"stimulus 'a' has no ratings \(columns 'c1'..'c3' all zero"),
+        ([[1, 1]], "K must be an integer >= 3"),
+        ([1, 2, 3], r"counts must be 2-D .* got shape \(3,\)"),
+    ],
+)
+def test_invalid_counts(counts: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        RatingCounts(["a"], counts)
+
+
+def test_invalid_ids() -> None:
+    with pytest.raises(ValueError, match=r"stimulus id 'a' occurs twice \(positions 0 and 2\)"):
+        RatingCounts(["a", "b", "a"], [[1, 0, 0]] * 3)
+    with pytest.raises(ValueError, match=r"got 2 ids for 3 stimuli"):
+        RatingCounts(["a", "b"], [[1, 0, 0]] * 3)
+    with pytest.raises(ValueError, match="stimulus id at position 1 is missing"):
+        RatingCounts(["a", None], [[1, 0, 0]] * 2)
+    with pytest.raises(ValueError, match=r"ids must be 1-D"):
+        RatingCounts([["a"]], [[1, 0, 0]])
+
+
+# ---------------------------------------------------------------------------------------------
+# from_table
+
+
+def test_from_table_detects_columns_id_and_total() -> None:
+    df = pd.DataFrame(
+        {"name": ["a", "b"], "N1": [1, 0], "N2": [0, 2], "N3": [3, 0], "Total": [4, 2]}
+    )
+    rc = RatingCounts.from_table(df)
+    assert rc.ids.tolist() == ["a", "b"]
+    assert rc.counts.tolist() == [[1, 0, 3], [0, 2, 0]]
+
+
+def test_from_table_csv_path_and_float_ids(tmp_path) -> None:
+    csv = tmp_path / "counts.csv"
+    csv.write_text("PVS_id,n1,n2,n3,n4,n5\n1000.0,0,0,0,10,14\n1001.0,8,10,6,0,0\n")
+    for table in (csv, str(csv)):
+        rc = RatingCounts.from_table(table)
+        assert rc.ids.dtype == np.int64 and rc.ids.tolist() == [1000, 1001]
+        assert rc.counts.tolist() == [[0, 0, 0, 10, 14], [8, 10, 6, 0, 0]]
+
+
+def test_from_table_explicit_columns_and_index_ids() -> None:
+    df = pd.DataFrame(
+        {"bad": [1, 0], "fair": [0, 2.0], "good": [3, 1], "note": ["x", "y"]},
+        index=pd.Index([10, 11]),
+    )
+    rc = RatingCounts.from_table(df, columns=["bad", "fair", "good"], id_column="note")
+    assert rc.ids.tolist() == ["x", "y"]
+    rc = RatingCounts.from_table(df[["bad", "fair", "good"]], columns=["bad", "fair", "good"])
+    assert rc.ids.tolist() == [10, 11]
+    assert rc.counts.tolist() == [[1, 0, 3], [0, 2, 1]]
+
+
+def test_from_table_total_column() -> None:
+    df = pd.DataFrame({"id": ["a", "b"], "c1": [1, 2], "c2": [1, 0], "c3": [1, 1], "n": [3, 4]})
+    message = r"stimulus 'b', column 'n': total 4 disagrees with the sum 3 of 'c1'..'c3'"
+    with pytest.raises(ValueError, match=message):
+        RatingCounts.from_table(df, total_column="n")
+    df = df.rename(columns={"n": "c_total"})
+    with pytest.raises(ValueError, match="stimulus 'b', column 'c_total': total 4 disagrees"):
+        RatingCounts.from_table(df)
+    with pytest.raises(ValueError, match="stimulus 'a', column 'c_total': value -3 is negative"):
+        RatingCounts.from_table(df.assign(c_total=[-3, 3]))
+    assert RatingCounts.from_table(df.assign(c_total=[3, 3])).n_ratings.tolist() == [3, 3]
+
+
+@pytest.mark.parametrize(
+    ("columns", "message"),
+    [
+        (["id", "c1", "c2", "c3", "n1", "n2", "n3"], r"ambiguous count columns: c1..c3 and n1..n3"),
+        (["id", "c1", "c2", "c3", "c5"], "count columns c1..c5 have a gap: no column c4"),
+        (["id", "c1", "C1", "c2", "c3"], "count columns 'c1' and 'C1' clash"),
+        (["id", "c1", "c2", "x"], r"no count columns c1..cK or n1..nK \(K >= 3\)"),
+        (["id", "c1", "c2", "c3", "total", "c_total"], "ambiguous total columns"),
+    ],
+)
+def test_from_table_column_detection_errors(columns: list[str], message: str) -> None:
+    df = pd.DataFrame([["a", *[1] * (len(columns) - 1)]], columns=columns)
+    with pytest.raises(ValueError, match=message):
+        RatingCounts.from_table(df)
+
+
+def test_from_table_invalid_values() -> None:
+    df = pd.DataFrame({"id": ["a", "b"], "c1": [1, 2], "c2": [1, "x"], "c3": [1, 1]})
+    with pytest.raises(ValueError, match="stimulus 'b', column 'c2': value 'x' is not a number"):
+        RatingCounts.from_table(df)
+    with pytest.raises(ValueError, match=r"column 'c9' not found; the columns are \['id'"):
+        RatingCounts.from_table(df, columns=["c1", "c9", "c3"])
+    with pytest.raises(TypeError, match="table must be a pandas DataFrame or a CSV path"):
+        RatingCounts.from_table(COUNTS)  # type: ignore[arg-type]
+    dup = pd.DataFrame({"id": ["a", "a"], "c1": [1, 2], "c2": [1, 1], "c3": [1, 1]})
+    with pytest.raises(ValueError, match="stimulus id 'a' occurs twice"):
+        RatingCounts.from_table(dup)
+
+
+def test_drop_empty_warns_and_names_first_five_ids() -> None:
+    ids = [f"s{i}" for i in range(8)]
+    counts = [[0, 0, 0]] * 7 + [[1, 2, 3]]
+    df = pd.DataFrame(counts, columns=["c1", "c2", "c3"]).assign(id=ids)
+    with pytest.raises(ValueError, match=r"stimulus 's0' has no ratings .*7 of 8 stimuli"):
+        RatingCounts.from_table(df)
+    message = "dropped 7 of 8 stimuli with no ratings: 's0', 's1', 's2', 's3', 's4', ..."
+    with pytest.warns(UserWarning, match=re.escape(message)):
+        rc = RatingCounts.from_table(df, drop_empty=True)
+    assert rc == RatingCounts(["s7"], [[1, 2, 3]])
+
+
+# ---------------------------------------------------------------------------------------------
+# from_ratings, from_wide, from_lists
+
+
+def test_from_ratings_keeps_first_appearance_order() -> None:
+    df = pd.DataFrame({"stim": [9, 2, 9, 2, 5], "score": [1, 2.0, 3, 3, 5]})
+    rc = RatingCounts.from_ratings(df, stimulus="stim", rating="score", K=5)
+    assert rc.ids.tolist() == [9, 2, 5]
+    assert rc.counts.tolist() == [[1, 0, 1, 0, 0], [0, 1, 1, 0, 0], [0, 0, 0, 0, 1]]
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (3.5, "is not a whole number"),
+        (np.nan, "is missing"),
+        ("x", "is not a number"),
+        (6, r"is outside 1..5"),
+        (0, r"is outside 1..5"),
+    ],
+)
+def test_from_ratings_invalid_rating(value: object, reason: str) -> None:
+    df = pd.DataFrame({"stimulus": ["a", "b", "c"], "rating": [1, value, 2]}, index=[10, 11, 12])
+    message = f"row 11 \\(stimulus 'b'\\), column 'rating': rating {value!r} {reason}"
+    with pytest.raises(ValueError, match=message):
+        RatingCounts.from_ratings(df)
+
+
+def test_from_ratings_subjects() -> None:
+    df = pd.DataFrame(
+        {"stimulus": ["a", "a", "b", "a"], "subject": ["u", "v", "u", "u"], "rating": [1, 2, 3, 4]}
+    )
+    message = r"stimulus 'a', subject 'u': rated twice \(rows 0 and 3"
+    with pytest.raises(ValueError, match=message):
+        RatingCounts.from_ratings(df, subject="subject")
+    rc = RatingCounts.from_ratings(df.iloc[:3], subject="subject")
+    assert rc.counts.tolist() == [[1, 1, 0, 0, 0], [0, 0, 1, 0, 0]]
+    with pytest.raises(ValueError, match="row 1, column 'subject': id is missing"):
+        RatingCounts.from_ratings(df.assign(subject=["u", None, "u", "w"]), subject="subject")
+
+
+def test_from_ratings_missing_columns_and_ids() -> None:
+    df = long_frame()
+    with pytest.raises(ValueError, match="column 'score' not found"):
+        RatingCounts.from_ratings(df, rating="score")
+    with pytest.raises(ValueError, match="row 0, column 'stimulus': id is missing"):
+        RatingCounts.from_ratings(df.assign(stimulus=[None, *df.stimulus[1:]]))
+    with pytest.raises(TypeError, match="df must be a pandas DataFrame"):
+        RatingCounts.from_ratings(LISTS)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="K must be an integer >= 3"):
+        RatingCounts.from_ratings(df, K=2)
+
+
+def test_from_ratings_unused_categories() -> None:
+    df = long_frame()
+    df["stimulus"] = pd.Categorical(df.stimulus, categories=["z", "c", "b", "a"])
+    with pytest.raises(ValueError, match="stimulus 'z' has no ratings"):
+        RatingCounts.from_ratings(df)
+    with pytest.warns(UserWarning, match="dropped 1 of 4 stimuli with no ratings: 'z'"):
+        rc = RatingCounts.from_ratings(df, drop_empty=True)
+    assert rc.ids.tolist() == ["c", "b", "a"]
+
+
+def test_from_wide_skips_blanks() -> None:
+    df = pd.DataFrame(
+        {"clip": ["a", "b"], "r1": [5, ""], "r2": [None, 2.0], "r3": [np.nan, "3"], "r4": [1, " "]}
+    )
+    rc = RatingCounts.from_wide(df, id_column="clip")
+    assert rc.ids.tolist() == ["a", "b"]
+    assert rc.counts.tolist() == [[1, 0, 0, 0, 1], [0, 1, 1, 0, 0]]
+    rc = RatingCounts.from_wide(df, id_column="clip", rating_columns=["r1", "r2"], K=5)
+    assert rc.counts.tolist() == [[0, 0, 0, 0, 1], [0, 1, 0, 0, 0]]
+
+
+def test_from_wide_errors() -> None:
+    df = pd.DataFrame({"r1": [5, 1], "r2": [2, 4.5]}, index=["a", "b"])
+    with pytest.raises(ValueError, match=r"stimulus 'b', column 'r2': rating 4\.5 is not a whole"):
+        RatingCounts.from_wide(df)
+    with pytest.raises(ValueError, match=r"stimulus 'a', column 'r1': rating 5 is outside 1\.\.4"):
+        RatingCounts.from_wide(df, K=4)
+    blank = pd.DataFrame({"r1": [5, None], "r2": [2, ""]}, index=["a", "b"])
+    with pytest.raises(ValueError, match="stimulus 'b' has no ratings"):
+        RatingCounts.from_wide(blank)
+    with pytest.warns(UserWarning, match="dropped 1 of 2 stimuli with no ratings: 'b'"):
+        assert RatingCounts.from_wide(blank, drop_empty=True).ids.tolist() == ["a"]
+
+
+def test_from_lists() -> None:
+    rc = RatingCounts.from_lists(LISTS)
+    assert rc == RatingCounts(list(LISTS), COUNTS)
+    rc = RatingCounts.from_lists([[1, 1, 3], np.array([2.0])], K=3)
+    assert rc.ids.tolist() == [0, 1] and rc.counts.tolist() == [[2, 0, 1], [0, 1, 0]]
+    assert RatingCounts.from_lists([[1], [2]], ids=["x", "y"]).ids.tolist() == ["x", "y"]
+
+
+def test_from_lists_errors() -> None:
+    with pytest.raises(ValueError, match=r"stimulus 'b', position 1: rating 7 is outside 1\.\.5"):
+        RatingCounts.from_lists({"a": [1], "b": [2, 7]})
+    with pytest.raises(ValueError, match="stimulus 1, position 0: rating None is missing"):
+        RatingCounts.from_lists([[1], [None]])
+    with pytest.raises(ValueError, match="ids must not be given when ratings is a mapping"):
+        RatingCounts.from_lists(LISTS, ids=["x", "y", "z"])
+    with pytest.raises(ValueError, match="got 1 ids for 2 stimuli"):
+        RatingCounts.from_lists([[1], [2]], ids=["x"])
+    with pytest.raises(ValueError, match="stimulus id 'x' occurs twice"):
+        RatingCounts.from_lists([[1], [2]], ids=["x", "x"])
+    with pytest.raises(TypeError, match="ratings of stimulus 'a' must be a sequence"):
+        RatingCounts.from_lists({"a": "123"})
+    with pytest.raises(TypeError, match="ratings must be a sequence"):
+        RatingCounts.from_lists(5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="stimulus 'a' has no ratings"):
+        RatingCounts.from_lists({"a": [], "b": [1]})
+    with pytest.warns(UserWarning, match="dropped 1 of 2 stimuli with no ratings: 'a'"):
+        assert len(RatingCounts.from_lists({"a": [], "b": [1]}, drop_empty=True)) == 1
+
+
+def test_round_trips_agree() -> None:
+    expected = RatingCounts(list(LISTS), COUNTS)
+    table = pd.DataFrame(COUNTS, columns=[f"c{k}" for k in range(1, 6)]).assign(id=list(LISTS))
+    built = [
+        RatingCounts.from_lists(LISTS),
+        RatingCounts.from_ratings(long_frame()),
+        RatingCounts.from_wide(wide_frame()),
+        RatingCounts.from_table(table),
+        RatingCounts.from_table(expected.to_frame()),
+    ]
+    for rc in built:
+        assert rc == expected
+
+
+# ---------------------------------------------------------------------------------------------
+# property
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.integers(3, 7).flatmap(
+        lambda K: st.tuples(
+            st.just(K), st.lists(st.lists(st.integers(1, K), min_size=1, max_size=30), max_size=8)
+        )
+    )
+)
+def test_from_lists_counts_match_bincount(case: tuple[int, list[list[int]]]) -> None:
+    K, ratings = case
+    rc = RatingCounts.from_lists(ratings, K=K)
+    assert rc.counts.shape == (len(ratings), K)
+    assert rc.n_ratings.tolist() == [len(r) for r in ratings]
+    for row, r in zip(rc.counts, ratings, strict=True):
+        assert row.tolist() == np.bincount(r, minlength=K + 1)[1:].tolist()
