@@ -10,7 +10,7 @@ of every stimulus by maximum likelihood, judge and compare the fits.
 [[0.669, 0.245]]
 """
 
-from . import datasets, gof, scale
+from . import datasets, gof, qoe, scale
 from .data import RatingCounts
 from .families import FAMILIES, Family, family
 from .fitting import FitResult, compare, fit, fit_all
@@ -30,5 +30,6 @@ __all__ = [
     "fit",
     "fit_all",
     "gof",
+    "qoe",
     "scale",
 ]

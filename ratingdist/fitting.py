@@ -270,7 +270,7 @@ def fit(
     >>> import ratingdist as rd
     >>> res = rd.fit([[0, 0, 25, 73, 7], [5, 13, 6, 0, 0]], "normal")
     >>> res.params.round(3).tolist()
-    [[3.824, 0.446], [2.05, 0.693]]
+    [[3.824, 0.446], [2.033, 0.628]]
     """
     fam = family(family_name)
     rc = as_counts(counts)
@@ -380,8 +380,7 @@ def _fit_quantized(fam: QuantizedFamily, c: NDArray, K: int, bounds: str):
         # a start strictly inside the feasible region (degenerate rows in reference mode)
         v = np.clip(v, lo_v + 0.02 * (hi_v - lo_v), hi_v - 0.02 * (hi_v - lo_v))
         code, aux = fam.solver_code(bounds), fam._aux(K)
-        # moment-matched start (a start only: an unconverged match is fine here)
-        theta0, _ = batch.from_moments_theta(fam.solver_code(), m, v, aux, K, 200)
+        theta0 = batch.moment_starts(fam.solver_code(), m, v, aux, K)
         start_params = fam._from_theta(theta0, K)
         starts = fam._to_theta(start_params, K, bounds)[:, None, :]
         lo, hi = fam.theta_bounds(bounds, K)

@@ -24,7 +24,7 @@ class RatingDistribution:
     --------
     >>> import ratingdist as rd
     >>> d = rd.family("gsd").freeze([3.5, 0.6])
-    >>> round(d.mean(), 12), d.ppf(0.5), d.support()
+    >>> round(d.mean(), 12), int(d.ppf(0.5)), d.support()
     (3.5, 4, (1, 5))
     """
 
@@ -75,7 +75,8 @@ class RatingDistribution:
         return 1.0 - self.cdf(k)
 
     def ppf(self, q: ArrayLike) -> NDArray:
-        """Category-valued quantile min{k : P(rating ≤ k) ≥ q}."""
+        """Category-valued quantile min{k : P(rating ≤ k) ≥ q} (cumulative sums within 1e-12
+        of q count as reaching it)."""
         q = np.asarray(q, dtype=np.float64)
         if np.any((q < 0) | (q > 1)):
             raise ValueError("quantile levels must lie in [0, 1]")

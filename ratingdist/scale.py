@@ -80,9 +80,10 @@ def moments_of_probs(probs: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.
     p = np.asarray(probs, dtype=np.float64)
     k = np.arange(1, p.shape[-1] + 1, dtype=np.float64)
     total = p.sum(axis=-1)
-    mean = (p @ k) / total
-    var = (p @ (k * k)) / total - mean * mean
-    return mean, np.maximum(var, 0.0)
+    # elementwise sums, not matmul: BLAS threads contend with Numba's right after a kernel
+    mean = (p * k).sum(axis=-1) / total
+    var = ((k - mean[..., None]) ** 2 * p).sum(axis=-1) / total
+    return mean, var
 
 
 def moments_of_counts(counts: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -94,7 +95,7 @@ def moments_of_counts(counts: ArrayLike) -> tuple[NDArray[np.float64], NDArray[n
     c = np.asarray(counts, dtype=np.float64)
     k = np.arange(1, c.shape[-1] + 1, dtype=np.float64)
     n = c.sum(axis=-1)
-    mean = (c @ k) / n
+    mean = (c * k).sum(axis=-1) / n
     # centred sum of squares: exact for integer data, no cancellation
     var = ((k - mean[..., None]) ** 2 * c).sum(axis=-1) / n
     return mean, var

@@ -12,7 +12,9 @@ speed:
 * the maximum-entropy pmf is found by brute-force maximisation of the entropy over the
   probability simplex subject to the moment constraints (not via the exponential-family form);
 * maximum-likelihood fits use a vectorized coarse grid plus random starts followed by a
-  bounded quasi-Newton polish (L-BFGS-B) of the best few candidates.
+  bounded truncated-Newton polish (``scipy.optimize`` TNC) of the best few candidates; the GSD
+  is fitted piecewise over the boxes on which its likelihood is smooth; the maxent model is
+  fitted by likelihood in its exponential form (a convex problem).
 
 Conventions (``notes.md`` sections 1.2 and 2, ``design.md`` section 3): ratings are categories
 ``1..K`` (default ``K = 5``); for a mean ``m``, ``v_min(m) = (ceil(m) - m)(m - floor(m))`` and
@@ -148,13 +150,14 @@ def _thresholds(family, K):
     return k + 0.5
 
 
-def _scipy_dist(family, p1, p2):
+def _scipy_cdf_sf(family, p1, p2, x):
+    """``(cdf, sf)`` of a scipy.stats law at ``x`` (unfrozen calls, which are much faster)."""
     if family == "normal":
-        return stats.norm(loc=p1, scale=p2)
+        return stats.norm.cdf(x, loc=p1, scale=p2), stats.norm.sf(x, loc=p1, scale=p2)
     if family == "logistic":
-        return stats.logistic(loc=p1, scale=p2)
+        return stats.logistic.cdf(x, loc=p1, scale=p2), stats.logistic.sf(x, loc=p1, scale=p2)
     if family == "beta":
-        return stats.beta(p1, p2)
+        return stats.beta.cdf(x, p1, p2), stats.beta.sf(x, p1, p2)
     raise ValueError(family)
 
 
@@ -210,9 +213,9 @@ def quantized_pmf(family, p1, p2, K=5):
             F += [_mp_cdf(family, p1, p2, mpmath.mpf(k) / K) for k in range(1, K)]
             F += [mpmath.mpf(1)]
             return np.array([float(F[k] - F[k - 1]) for k in range(1, K + 1)])
-    dist = _scipy_dist(family, p1, p2)
-    cdf = np.concatenate([[0.0], dist.cdf(t), [1.0]])
-    sf = np.concatenate([[1.0], dist.sf(t), [0.0]])
+    F, S = _scipy_cdf_sf(family, p1, p2, t)
+    cdf = np.concatenate([[0.0], F, [1.0]])
+    sf = np.concatenate([[1.0], S, [0.0]])
     p = np.where(cdf[:-1] >= 0.5, sf[:-1] - sf[1:], cdf[1:] - cdf[:-1])
     return np.maximum(p, 0.0)
 
@@ -241,7 +244,7 @@ def quantized_cdf(family, p1, p2, x, K=5):
     _check_qmm_params(family, p1, p2)
     u = np.asarray(x, dtype=float)
     if family in ("normal", "logistic"):
-        out = _scipy_dist(family, p1, p2).cdf(u)
+        out = _scipy_cdf_sf(family, p1, p2, u)[0]
     else:
         y = np.clip((u - 0.5) / K, 0.0, 1.0)
         if family == "beta":
@@ -303,7 +306,8 @@ def quantized_ppf(family, p1, p2, q, K=5):
     if np.any((qq < 0) | (qq > 1)):
         raise ValueError("q must lie in [0, 1]")
     if family in ("normal", "logistic"):
-        out = _scipy_dist(family, p1, p2).ppf(qq)
+        law = stats.norm if family == "normal" else stats.logistic
+        out = law.ppf(qq, loc=p1, scale=p2)
     elif family == "beta":
         out = 0.5 + K * stats.beta.ppf(qq, p1, p2)
     else:
@@ -809,14 +813,15 @@ def _to_theta(family, p1, p2):
 
 
 def _theta_bounds(family, bounds):
-    """L-BFGS-B bounds in unconstrained coordinates.
+    """Optimizer bounds in unconstrained coordinates.
 
     ``bounds=None`` still uses a very wide safety box (scales in ``[1e-5, 1e5]``, beta shapes and
     Kumaraswamy ``a`` in ``[1e-5, 1e6]``, Kumaraswamy ``b`` in ``[1e-5, 1e30]``, locations in
-    ``[-1000, 1000]``, ``logit mu`` in ``[-200, 200]``). It never
-    binds for non-degenerate counts; for degenerate counts (one category, or two adjacent
-    ones) the supremum of the likelihood is only approached at infinity, and the fit stops on
-    this box with an NLL equal to the supremum to far below ``1e-9``.
+    ``[-1000, 1000]``, ``logit mu`` in ``[-200, 200]``). It never binds for non-degenerate
+    counts. For degenerate counts (one category, or two adjacent ones) the supremum of the
+    likelihood is only approached at infinity; the search then stops once the NLL is within
+    ``1e-10`` (relative) of the empirical-pmf NLL, or on this box, typically within ``1e-9``
+    and always (in the checks made) within ``1e-7`` of the supremum.
     """
     if family in ("normal", "logistic"):
         box = [(-1000.0, 1000.0), (math.log(1e-5), math.log(1e5))]
@@ -1009,7 +1014,14 @@ def _mle_qmm(family, counts, K, n_starts, rng, bounds):
     n_polish = 1 if degenerate else 3
     f_floor = nll(counts, counts / counts.sum())
     for idx in _pick_starts(starts, vals, n_polish, 0.5):
-        x, fx = _polish(fun_vec, starts[idx], tb, f_floor, degenerate=degenerate)
+        x, fx = _polish(
+            fun_vec,
+            starts[idx],
+            tb,
+            f_floor,
+            maxfun=200 if degenerate else 2000,
+            degenerate=degenerate,
+        )
         if fx < best_f:
             best_x, best_f = x, fx
     P1, P2 = _to_natural(family, best_x[None, :])
@@ -1063,10 +1075,16 @@ def _mle_gsd(counts, K, n_starts, rng):
             vals = _search_nll(counts, pmf_piece(pts, float(j), branch))
             i_best = int(np.argmin(vals))
             pieces.append((float(vals[i_best]), j, branch, pts[i_best]))
-    pieces.sort(key=lambda item: item[0])
     f_floor = nll(counts, counts / counts.sum())
     best = (np.inf, None)
-    for _, j, branch, x0 in pieces[:3]:
+    # Polish every piece whose grid minimum is near the best grid value (the grid's own error
+    # is far below this margin for realistic counts), so no competitive piece is skipped.
+    grid_best = min(item[0] for item in pieces)
+    margin = 2.0 + 0.02 * abs(grid_best)
+    for f_grid, j, branch, x0 in pieces:
+        if f_grid > grid_best + margin:
+            continue
+
         def fun_vec(x, j=j, branch=branch):
             return _search_nll(counts, pmf_piece(x, float(j), branch))
 
@@ -1125,10 +1143,14 @@ def mle_multistart(family, counts, K=5, n_starts=16, seed=0, bounds=None):
     Minimises ``NLL = -sum_k c_k log p_k``. Quantized families are optimised in unconstrained
     coordinates (``(mu, log scale)``, ``(log a, log b)``, ``(logit mu, log s)``): a vectorized
     coarse grid plus ``n_starts`` random points are evaluated, and the best three well-separated
-    candidates are polished with L-BFGS-B (central-difference gradients, one restart). The GSD
-    is optimised piecewise (see :func:`_mle_gsd`). The maxent model is fitted by likelihood in
-    its exponential form (a convex problem, solved with exact derivatives). A probability floor
-    of ``1e-300`` is used only during the search; the returned NLL is computed without it.
+    candidates are polished with bounded TNC (central-difference gradients, one restart). The
+    GSD is optimised piecewise (see :func:`_mle_gsd`). The maxent model is fitted by likelihood
+    in its exponential form (a convex problem, solved with exact derivatives). A probability
+    floor of ``1e-300`` is used only during the search; the returned NLL is computed without it.
+
+    Degenerate counts (one category, or two adjacent ones) have no finite maximiser for the
+    quantized and maxent families; the result is then a far-out point whose NLL is within about
+    ``1e-9`` (at worst ``1e-7``) of the supremum (see :func:`_theta_bounds`).
 
     Parameters
     ----------

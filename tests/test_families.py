@@ -93,7 +93,8 @@ def test_quantized_pmf_extreme_parameters(name):
         "logit-logistic": [[0.6, 0.03], [0.3, 5.0], [0.9, 0.2]],
     }[name]
     ours = rd.family(name).logpmf(params)
-    theirs = np.log([ref.quantized_pmf(name, a, b, K=K) for a, b in params])
+    with np.errstate(divide="ignore"):
+        theirs = np.log([ref.quantized_pmf(name, a, b, K=K) for a, b in params])
     finite = np.isfinite(theirs)
     np.testing.assert_allclose(ours[finite], theirs[finite], rtol=1e-8, atol=1e-15)
 

@@ -118,8 +118,11 @@ def test_latent_cdf_ppf(family):
         assert np.all(np.diff(u) >= 0)
         back = R.quantized_cdf(family, p1, p2, u)
         # on the rating axis u = 0.5 + 5 x, quantiles within 1e-9 of an end are lost to rounding
-        ok = (u - 0.5 > 1e-9) & (5.5 - u > 1e-9) if family in ("beta", "kumaraswamy",
-                                                               "logit-logistic") else True
+        ok = (
+            (u - 0.5 > 1e-9) & (5.5 - u > 1e-9)
+            if family in ("beta", "kumaraswamy", "logit-logistic")
+            else True
+        )
         np.testing.assert_allclose(np.where(ok, back, qs), qs, rtol=1e-9, atol=1e-13)
         # the latent cdf reproduces the pmf at the thresholds k + 0.5 of the rating axis
         F = R.quantized_cdf(family, p1, p2, np.arange(1, 5) + 0.5)
@@ -191,13 +194,27 @@ def test_gsd_special_values():
     np.testing.assert_allclose(R.gsd_pmf_exact(2.2, 1e-12), R.gsd_pmf_exact(2.2, 0), atol=1e-10)
 
 
-def test_gsd_float_matches_exact():
+@pytest.mark.parametrize("K", [3, 5, 7])
+def test_gsd_float_matches_exact(K):
     rng = np.random.default_rng(3)
-    psi = np.concatenate([rng.uniform(1, 5, 300), [1, 2, 3, 4, 5, 1.5, 4.5]])
-    rho = np.concatenate([rng.uniform(0, 1, 300), [0.3, 0, 1, 0.75, 0.2, 1, 0]])
-    vec = R._gsd_pmf_vec(psi, rho, 5)
+    psi = np.concatenate([rng.uniform(1, K, 150), [1, 2, 3, K, 1.5, K - 0.5]])
+    rho = np.concatenate([rng.uniform(0, 1, 150), [0.3, 0, 1, 0.2, 1, 0]])
+    vec = R._gsd_pmf_vec(psi, rho, K)
     for i in range(psi.size):
-        np.testing.assert_allclose(vec[i], R.gsd_pmf_exact(psi[i], rho[i]), atol=2e-15)
+        np.testing.assert_allclose(vec[i], R.gsd_pmf_exact(psi[i], rho[i], K=K), atol=2e-15)
+
+
+@pytest.mark.parametrize("K", [4, 7])
+def test_maxent_bruteforce_other_K(K):
+    k = np.arange(1, K + 1.0)
+    for mean, rho in [(2.2, 0.3), (3.0, 0.7), (K - 0.6, 0.1)]:
+        var = rho * R.v_min(mean) + (1 - rho) * R.v_max(mean, K)
+        p = R.maxent_pmf_bruteforce(mean, var, K=K)
+        m = p @ k
+        assert abs(m - mean) < 1e-9 and abs(p @ (k - m) ** 2 - var) < 1e-9
+        X = np.column_stack([np.ones(K), k, k**2])
+        coef, *_ = np.linalg.lstsq(X, np.log(p), rcond=None)
+        assert np.max(np.abs(X @ coef - np.log(p))) < 1e-6
 
 
 @pytest.mark.parametrize(
@@ -224,9 +241,7 @@ def test_gsd_published_fits(counts, psi, rho, T, T_tol):
 # ---------------------------------------------------------------------------------------------
 # Maximum entropy
 # ---------------------------------------------------------------------------------------------
-MAXENT_POINTS = [
-    (m, rho) for m in (1.3, 2.0, 2.5, 3.1, 3.83, 4.6) for rho in (0.05, 0.3, 0.6, 0.9)
-]
+MAXENT_POINTS = [(m, rho) for m in (1.3, 2.0, 2.5, 3.1, 3.83, 4.6) for rho in (0.05, 0.3, 0.6, 0.9)]
 
 
 @pytest.mark.parametrize(("mean", "rho"), MAXENT_POINTS)
@@ -244,6 +259,7 @@ def test_maxent_bruteforce_moments_and_kkt(mean, rho):
     X = np.column_stack([np.ones(5), k, k**2])
     coef, *_ = np.linalg.lstsq(X, np.log(p), rcond=None)
     assert np.max(np.abs(X @ coef - np.log(p))) < 1e-6
+
     # independent cross-check: the exponential family member with these moments (root find)
     def moments(lam):
         q = R.maxent_pmf_exp(lam[0], lam[1])
@@ -257,9 +273,7 @@ def test_maxent_bruteforce_moments_and_kkt(mean, rho):
 def test_maxent_bruteforce_boundaries():
     np.testing.assert_allclose(R.maxent_pmf_bruteforce(2.3, 0.21), [0, 0.7, 0.3, 0, 0], atol=1e-15)
     np.testing.assert_allclose(R.maxent_pmf_bruteforce(3.0, 0.0), [0, 0, 1, 0, 0])
-    np.testing.assert_allclose(
-        R.maxent_pmf_bruteforce(2.0, 3.0), [0.75, 0, 0, 0, 0.25], atol=1e-15
-    )
+    np.testing.assert_allclose(R.maxent_pmf_bruteforce(2.0, 3.0), [0.75, 0, 0, 0, 0.25], atol=1e-15)
     np.testing.assert_allclose(R.maxent_pmf_bruteforce(1.0, 0.0), [1, 0, 0, 0, 0])
     with pytest.raises(ValueError):
         R.maxent_pmf_bruteforce(2.0, 3.5)

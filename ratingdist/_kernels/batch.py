@@ -84,6 +84,15 @@ def moment_start(fam, psi, var, K, aux):
     return psi, math.log(sd)
 
 
+@nb.njit(cache=True)
+def moment_starts(fam, psi, var, aux, K):
+    """:func:`moment_start` for every stimulus, (n, 2)."""
+    out = np.empty((psi.shape[0], 2))
+    for i in range(psi.shape[0]):
+        out[i, 0], out[i, 1] = moment_start(fam, psi[i], var[i], K, aux)
+    return out
+
+
 @nb.njit(cache=True, parallel=True)
 def from_moments_theta(fam, psi, var, aux, K, maxit):
     """θ (n, 2) whose quantized pmf has mean ψ and variance v (interior points only)."""

@@ -403,146 +403,139 @@ def _log_pref(x, a, b, div_by_a):
 
 @numba.njit(cache=True, fastmath=False, nogil=True)
 def _cf_value(x, a, b):
-    """Continued fraction F of I_x(a,b) = x^a (1-x)^b / (a B(a,b)) · F (modified Lentz).
+    """Continued fraction F with I_x(a, b) = x^a (1-x)^b / (a B(a, b)) · F.
 
     F = 1/(1+ d₁/(1+ d₂/(1+ ...))) with (DLMF 8.17.22)
-    d_{2m+1} = -(a+m)(a+b+m) x / ((a+2m)(a+2m+1)),  d_{2m} = m(b-m) x / ((a+2m-1)(a+2m)).
-    Returns (F, number of iterations).
+    ``d_{2m+1} = -(a+m)(a+b+m) x / ((a+2m)(a+2m+1))``,
+    ``d_{2m} = m(b-m) x / ((a+2m-1)(a+2m))``, evaluated in its even contraction
+    ``F = 1/(1 + α₁/(β₁ + α₂/(β₂ + ...)))``, ``α₁ = d₁``, ``β₁ = 1 + d₂``,
+    ``α_k = -d_{2k-2} d_{2k-1}``, ``β_k = 1 + d_{2k-1} + d_{2k}`` (one step per two terms) by the
+    modified Lentz algorithm. Returns (F, number of steps).
     """
-    qab = a + b
-    qap = a + 1.0
-    qam = a - 1.0
+    s = a + b
+    # k = 1
+    r1 = 1.0 / (a + 1.0)
+    r2 = 1.0 / (a + 2.0)
+    dev = (b - 1.0) * x * r1 * r2  # d_2
+    alpha = -s * x * r1  # d_1
+    beta = 1.0 + dev
+    f = 1.0
     c = 1.0
-    d = 1.0 - qab * x / qap
-    if abs(d) < _TINY:
-        d = _TINY
-    d = 1.0 / d
-    h = d
-    m = 1
-    while m <= CF_MAX_ITER:
-        m2 = 2.0 * m
-        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
-        d = 1.0 + aa * d
+    d = 0.0
+    k = 1
+    while True:
+        d = beta + alpha * d
         if abs(d) < _TINY:
             d = _TINY
-        c = 1.0 + aa / c
+        d = 1.0 / d
+        c = beta + alpha / c
         if abs(c) < _TINY:
             c = _TINY
-        d = 1.0 / d
-        h *= d * c
-        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
-        d = 1.0 + aa * d
-        if abs(d) < _TINY:
-            d = _TINY
-        c = 1.0 + aa / c
-        if abs(c) < _TINY:
-            c = _TINY
-        d = 1.0 / d
-        de = d * c
-        h *= de
-        if abs(de - 1.0) < 3e-16:
+        de = c * d
+        f *= de
+        if abs(de - 1.0) < 3e-16 or k >= CF_MAX_ITER:
             break
-        m += 1
-    return h, m
+        # next step uses d_{2k+1} and d_{2k+2}
+        r1 = 1.0 / (a + 2.0 * k + 1.0)
+        dod = -(a + k) * (s + k) * x * r2 * r1
+        r2 = 1.0 / (a + 2.0 * k + 2.0)
+        alpha = -dev * dod
+        dev = (k + 1.0) * (b - k - 1.0) * x * r1 * r2
+        beta = 1.0 + dod + dev
+        k += 1
+    return 1.0 / f, k
 
 
 @numba.njit(cache=True, fastmath=False, nogil=True)
 def _cf_grad(x, a, b, sa, sb):
-    """Continued fraction F of :func:`_cf_value` and its log-derivatives.
+    """Continued fraction F of :func:`_cf_value` and its log-derivatives in a and b.
 
-    Forward-mode differentiation of the modified Lentz recurrences
-    ``D_j = 1/(1 + d_j D_{j-1})``, ``C_j = 1 + d_j / C_{j-1}``, ``F_j = F_{j-1} C_j D_j``:
-    ``∂ log F = Σ_j (∂C_j / C_j + ∂D_j / D_j)`` with
-    ``∂D_j = -D_j² (∂d_j D_{j-1} + d_j ∂D_{j-1})`` and
-    ``∂C_j = ∂d_j / C_{j-1} - d_j ∂C_{j-1} / C_{j-1}²``.
+    Forward-mode differentiation of the Lentz recurrences for ``Q = 1/F``:
+    ``D_k = 1/(β_k + α_k D_{k-1})``, ``C_k = β_k + α_k / C_{k-1}``, ``Q_k = Q_{k-1} C_k D_k``, so
+    ``∂ log F = -Σ_k (∂C_k / C_k + ∂D_k / D_k)`` with
+    ``∂D_k = -D_k² (∂β_k + ∂α_k D_{k-1} + α_k ∂D_{k-1})`` and
+    ``∂C_k = ∂β_k + ∂α_k / C_{k-1} - α_k ∂C_{k-1} / C_{k-1}²``; ∂α, ∂β from
+    ``∂_a log|d_{2m+1}| = 1/(a+m) + 1/(a+b+m) - 1/(a+2m) - 1/(a+2m+1)``,
+    ``∂_b log|d_{2m+1}| = 1/(a+b+m)``, ``∂_a d_{2m} = -d_{2m} (1/(a+2m-1) + 1/(a+2m))``,
+    ``∂_b d_{2m} = m x / ((a+2m-1)(a+2m))``.
     Stops when the value has converged and the derivative increments are below
     ``EPS/2 · (|∂ log F| + s)`` (s = sa, sb: the size of the other terms of the final sum).
-    Returns (F, ∂ log F/∂a, ∂ log F/∂b, iterations).
+    Returns (F, ∂ log F/∂a, ∂ log F/∂b, steps).
     """
-    qab = a + b
-    qap = a + 1.0
-    # j = 1: D = 1/(1 + d1), d1 = -(a+b) x/(a+1)
-    d1 = -qab * x / qap
-    d1a = -x * (1.0 - b) / (qap * qap)
-    d1b = -x / qap
-    dn = 1.0 + d1
-    if abs(dn) < _TINY:
-        dn = _TINY
-    d = 1.0 / dn
-    da = -d * d * d1a
-    db = -d * d * d1b
+    s = a + b
+    r1 = 1.0 / (a + 1.0)
+    r2 = 1.0 / (a + 2.0)
+    # d_2 and its derivatives
+    devb = x * r1 * r2
+    dev = (b - 1.0) * devb
+    deva = -dev * (r1 + r2)
+    # alpha_1 = d_1 = -(a+b) x/(a+1)
+    alpha = -s * x * r1
+    alpha_a = -x * (1.0 - b) * r1 * r1
+    alpha_b = -x * r1
+    beta = 1.0 + dev
+    beta_a = deva
+    beta_b = devb
     c = 1.0
     ca = 0.0
     cb = 0.0
-    h = d
-    ga = -d * d1a
-    gb = -d * d1b
-    m = 1
-    while m <= CF_MAX_ITER:
-        m2 = 2.0 * m
-        # even step d_{2m}
-        r1 = 1.0 / (a + m2 - 1.0)
-        r2 = 1.0 / (a + m2)
-        aab = m * x * r1 * r2
-        aa = (b - m) * aab
-        aaa = -aa * (r1 + r2)
-        dn = 1.0 + aa * d
-        dna = aaa * d + aa * da
-        dnb = aab * d + aa * db
+    d = 0.0
+    da = 0.0
+    db = 0.0
+    f = 1.0
+    ga = 0.0
+    gb = 0.0
+    k = 1
+    while True:
+        dn = beta + alpha * d
+        dna = beta_a + alpha_a * d + alpha * da
+        dnb = beta_b + alpha_b * d + alpha * db
         if abs(dn) < _TINY:
             dn = _TINY
         d = 1.0 / dn
-        cn = 1.0 + aa / c
-        cna = (aaa - aa * ca / c) / c
-        cnb = (aab - aa * cb / c) / c
+        ic = 1.0 / c
+        cn = beta + alpha * ic
+        cna = beta_a + (alpha_a - alpha * ca * ic) * ic
+        cnb = beta_b + (alpha_b - alpha * cb * ic) * ic
         if abs(cn) < _TINY:
             cn = _TINY
-        ia1 = cna / cn - dna * d
-        ib1 = cnb / cn - dnb * d
-        da = -dna * d * d
-        db = -dnb * d * d
-        c = cn
-        ca = cna
-        cb = cnb
-        h *= c * d
-        ga += ia1
-        gb += ib1
-        # odd step d_{2m+1}
-        r3 = 1.0 / (a + m2 + 1.0)
-        rab = 1.0 / (qab + m)
-        aa = -(a + m) * (qab + m) * x * r2 * r3
-        aaa = aa * (1.0 / (a + m) + rab - r2 - r3)
-        aab = aa * rab
-        dn = 1.0 + aa * d
-        dna = aaa * d + aa * da
-        dnb = aab * d + aa * db
-        if abs(dn) < _TINY:
-            dn = _TINY
-        d = 1.0 / dn
-        cn = 1.0 + aa / c
-        cna = (aaa - aa * ca / c) / c
-        cnb = (aab - aa * cb / c) / c
-        if abs(cn) < _TINY:
-            cn = _TINY
-        ia2 = cna / cn - dna * d
-        ib2 = cnb / cn - dnb * d
+        icn = 1.0 / cn
+        inca = cna * icn - dna * d
+        incb = cnb * icn - dnb * d
+        ga += inca
+        gb += incb
         da = -dna * d * d
         db = -dnb * d * d
         c = cn
         ca = cna
         cb = cnb
         de = c * d
-        h *= de
-        ga += ia2
-        gb += ib2
+        f *= de
         if (
             abs(de - 1.0) < 3e-16
-            and abs(ia1) + abs(ia2) <= 0.5 * EPS * (abs(ga) + sa)
-            and abs(ib1) + abs(ib2) <= 0.5 * EPS * (abs(gb) + sb)
-        ):
+            and abs(inca) <= 0.5 * EPS * (abs(ga) + sa)
+            and abs(incb) <= 0.5 * EPS * (abs(gb) + sb)
+        ) or k >= CF_MAX_ITER:
             break
-        m += 1
-    return h, ga, gb, m
+        # next step: alpha = -d_{2k} d_{2k+1}, beta = 1 + d_{2k+1} + d_{2k+2}
+        r1 = 1.0 / (a + 2.0 * k + 1.0)
+        ram = 1.0 / (a + k)
+        rsm = 1.0 / (s + k)
+        dod = -(a + k) * (s + k) * x * r2 * r1
+        doda = dod * (ram + rsm - r2 - r1)
+        dodb = dod * rsm
+        r2 = 1.0 / (a + 2.0 * k + 2.0)
+        alpha = -dev * dod
+        alpha_a = -(deva * dod + dev * doda)
+        alpha_b = -(devb * dod + dev * dodb)
+        devb = (k + 1.0) * x * r1 * r2
+        dev = (b - k - 1.0) * devb
+        deva = -dev * (r1 + r2)
+        beta = 1.0 + dod + dev
+        beta_a = doda + deva
+        beta_b = dodb + devb
+        k += 1
+    return 1.0 / f, -ga, -gb, k
 
 
 @numba.njit(cache=True, fastmath=False, nogil=True)

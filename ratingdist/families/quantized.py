@@ -424,7 +424,9 @@ class Kumaraswamy(_UnitShape):
         log_b = theta[:, 1].copy()
         if bounds == "natural":
             log_b -= _kumaraswamy_h(a, self._aux(K)[-1])
-        return np.column_stack([a, np.exp(log_b)])
+        # b beyond the float range (log b > 709, extremely concentrated members) becomes inf
+        with np.errstate(over="ignore"):
+            return np.column_stack([a, np.exp(log_b)])
 
     @staticmethod
     def _cdf(a, b, x):

@@ -1,0 +1,22 @@
+"""The README's Python examples run as written."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def python_blocks() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+
+
+def test_readme_has_examples():
+    assert python_blocks()
+
+
+@pytest.mark.data
+@pytest.mark.parametrize("index", range(len(python_blocks())))
+def test_readme_example_runs(index, koniq):
+    exec(compile(python_blocks()[index], f"README.md[python {index}]", "exec"), {})
