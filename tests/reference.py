@@ -320,10 +320,12 @@ def quantized_ppf(family, p1, p2, q, K=5):
             if v == 1.0:
                 flat.append(1.0)
                 continue
-            if v <= 0.5:
-                fun = lambda y, v=v: _unit_cdf_sf_float(family, p1, p2, y)[0] - v  # noqa: E731
-            else:
-                fun = lambda y, v=v: _unit_cdf_sf_float(family, p1, p2, y)[1] - (1.0 - v)  # noqa: E731
+
+            def fun(y, v=v):
+                # lower half: F(y) - q; upper half: (1 - q) - S(y), both increasing in y
+                F, S = _unit_cdf_sf_float(family, p1, p2, y)
+                return F - v if v <= 0.5 else (1.0 - v) - S
+
             root = optimize.brentq(
                 fun, 0.0, 1.0, xtol=1e-300, rtol=4 * np.finfo(float).eps, maxiter=2000
             )

@@ -26,11 +26,6 @@ _NEG_INF = -np.inf
 
 
 @nb.njit(cache=True, nogil=True)
-def _log_binom(n, s):
-    return math.lgamma(n + 1.0) - math.lgamma(s + 1.0) - math.lgamma(n - s + 1.0)
-
-
-@nb.njit(cache=True, nogil=True)
 def shape_at_binomial(psi, K):
     """C(ψ): the value of ρ at which the GSD is the shifted binomial (1 where v_max = v_min)."""
     frac = psi - math.floor(psi)
@@ -55,9 +50,12 @@ def betabinomial_logp(psi, r, K, logp, dlogp):
     for i in range(1, n):
         den += math.log(r + i * D)
         dden += (1.0 - i) / (r + i * D)
+    lbinom = 0.0  # log C(n, s), updated incrementally
     for s in range(n + 1):
+        if s > 0:
+            lbinom += math.log((n - s + 1.0) / s)
         n_r = (1 if s >= 1 else 0) + (1 if s <= n - 1 else 0) - 1
-        lp = _log_binom(n, s) - den
+        lp = lbinom - den
         if s >= 1:
             lp += math.log(a) if a > 0.0 else _NEG_INF
         if s <= n - 1:
@@ -94,8 +92,11 @@ def mixture_logp(psi, r, j, K, logp, dlogp):
     """Piece ρ ≥ C(ψ), ψ in [j, j + 1], in coordinates (ψ, r): fill logp and dlogp."""
     n = K - 1
     pi = (psi - 1.0) / n
+    lbinom = 0.0  # log C(n, s), updated incrementally
     for s in range(n + 1):
-        lbin = _log_binom(n, s)
+        if s > 0:
+            lbinom += math.log((n - s + 1.0) / s)
+        lbin = lbinom
         if s > 0:
             lbin += s * math.log(pi) if pi > 0.0 else _NEG_INF
         if s < n:
@@ -105,7 +106,7 @@ def mixture_logp(psi, r, j, K, logp, dlogp):
             ls = (j + 1.0 - psi) if rating == j else (psi - j)
             dls = -1.0 if rating == j else 1.0
             binom = math.exp(lbin)
-            dbin = math.exp(_log_binom(n, s)) / n * (
+            dbin = math.exp(lbinom) / n * (
                 s * math.pow(pi, s - 1) * math.pow(1.0 - pi, n - s)
                 - (n - s) * math.pow(pi, s) * math.pow(1.0 - pi, n - s - 1)
             )

@@ -1,8 +1,24 @@
-"""Numba-compiled scalar special functions (log-space).
+"""Numba-compiled scalar special functions, in log space where it matters.
 
-Every public function here is ``numba.njit``-compiled, takes and returns float64 scalars (or
-tuples of them), allocates nothing and raises nothing, so it can be called from other njit
-kernels in tight loops. Invalid arguments give ``nan``.
+Every public function here is ``numba.njit``-compiled, takes and returns float64 scalars (or tuples
+of them), allocates nothing and raises nothing (no division by zero can occur for any input), so
+it can be called from other njit kernels in tight loops. Invalid arguments give ``nan``.
+
+Contents
+
+* log-space helpers: :func:`log1mexp`, :func:`logaddexp`, :func:`logsubexp`, :func:`log_expit`;
+* normal distribution: :func:`log_ndtr`, :func:`norm_logpdf`;
+* gamma family: :func:`digamma`, :func:`digamma_diff`, :func:`stirling_corr`, :func:`log_beta`,
+  :func:`rlog1`;
+* regularized incomplete beta function in log space, for a, b from 1e-3 to 1e7 and beyond:
+  :func:`log_betainc`, :func:`log_betaincc`, :func:`log_betainc_both` (both at the cost of one),
+  and the analytic (a, b)-derivatives :func:`log_betainc_with_grad`, :func:`log_betainc_grad`,
+  :func:`betainc_grad`.
+
+Accuracy (measured against mpmath at 40-50 digits, see ``tests/test_special.py``): log_ndtr,
+digamma, log_beta, log1mexp, log_expit to a few ulp (relative error < 1e-14); log I and
+log(1 - I) to relative error < 1e-12 where |log| > 1e-3 (absolute < 1e-15 otherwise); their
+derivatives in a and b to relative error < 1e-11.
 """
 
 from __future__ import annotations
@@ -18,6 +34,7 @@ EPS = 2.220446049250313e-16
 LN2 = 0.6931471805599453
 HALF_LOG_2PI = 0.9189385332046728  # log(2 pi) / 2
 SQRT1_2 = 0.7071067811865476  # 1 / sqrt(2)
+_SQRT1_2_LO = -4.833646656726457e-17  # 1/sqrt(2) - SQRT1_2
 NINF = -math.inf
 PINF = math.inf
 NAN = math.nan
@@ -36,16 +53,25 @@ _DIGAMMA_ROOT_LO = 9.549995429965697e-17
 # ---------------------------------------------------------------------------------------------
 @numba.njit(cache=True, fastmath=False, nogil=True)
 def log1mexp(x):
-    """Stable ``log(1 - exp(x))`` for ``x <= 0``.
+    r"""Stable ``log(1 - exp(x))`` for ``x <= 0``.
 
-    .. math:: \\log(1 - e^x) = \\begin{cases} \\log(-\\mathrm{expm1}(x)) & x > -\\ln 2 \\\\
-              \\mathrm{log1p}(-e^x) & x \\le -\\ln 2 \\end{cases}
+    .. math:: \log(1 - e^x) = \begin{cases} \log(-\operatorname{expm1}(x)) & x > -\ln 2 \\
+              \operatorname{log1p}(-e^x) & x \le -\ln 2 \end{cases}
 
-    Returns ``-inf`` at ``x = 0``, ``0`` at ``x = -inf`` and ``nan`` for ``x > 0``.
+    Parameters
+    ----------
+    x : float
+        Argument, ``x <= 0``.
+
+    Returns
+    -------
+    float
+        ``log(1 - e^x)``; ``-inf`` at ``x = 0``, ``0`` at ``x = -inf``, ``nan`` for ``x > 0``.
 
     References
     ----------
-    M. Mächler, "Accurately computing log(1 - exp(-|a|))", Rmpfr vignette (2012).
+    M. Mächler, "Accurately computing log(1 - exp(-|a|)), assessed by the Rmpfr package",
+    Rmpfr vignette (2012).
     """
     if x > 0.0 or x != x:
         return NAN
@@ -58,9 +84,15 @@ def log1mexp(x):
 
 @numba.njit(cache=True, fastmath=False, nogil=True)
 def logaddexp(a, b):
-    """Stable ``log(exp(a) + exp(b))``: ``m + log1p(exp(-|a - b|))`` with ``m = max(a, b)``.
+    """Stable ``log(exp(a) + exp(b))``.
 
-    Correct when one or both arguments are ``-inf`` (or ``+inf``).
+    ``log(e^a + e^b) = m + log1p(exp(-|a - b|))`` with ``m = max(a, b)``; correct when one or both
+    arguments are ``-inf`` (or ``+inf``).
+
+    References
+    ----------
+    P. Blanchard, D. J. Higham, N. J. Higham, "Accurately computing the log-sum-exp and softmax
+    functions", IMA J. Numer. Anal. 41 (2021) 2311-2330.
     """
     if a != a or b != b:
         return NAN
@@ -73,10 +105,14 @@ def logaddexp(a, b):
 
 @numba.njit(cache=True, fastmath=False, nogil=True)
 def logsubexp(a, b):
-    """Stable ``log(exp(a) - exp(b))`` for ``a >= b``: ``a + log1mexp(b - a)``.
+    """Stable ``log(exp(a) - exp(b))`` for ``a >= b``.
 
-    Returns ``-inf`` when ``a == b`` (also both ``-inf``), ``a`` when ``b = -inf`` and ``nan`` when
-    ``b > a``.
+    ``log(e^a - e^b) = a + log1mexp(b - a)`` (:func:`log1mexp`). Returns ``-inf`` when ``a == b``
+    (also both ``-inf``), ``a`` when ``b = -inf`` and ``nan`` when ``b > a``.
+
+    References
+    ----------
+    M. Mächler, "Accurately computing log(1 - exp(-|a|))", Rmpfr vignette (2012).
     """
     if a != a or b != b or b > a:
         return NAN
@@ -89,10 +125,16 @@ def logsubexp(a, b):
 
 @numba.njit(cache=True, fastmath=False, nogil=True)
 def log_expit(x):
-    """Log of the logistic cdf, ``log(1 / (1 + exp(-x))) = -log1p(exp(-x))``, stable for all x.
+    """Log of the logistic cdf, ``log(1 / (1 + e^{-x})) = -log1p(e^{-x})``, stable for all x.
 
-    For ``x < 0`` it is evaluated as ``x - log1p(exp(x))``. The log of the logistic survival
-    function is ``log_expit(-x)``.
+    For ``x < 0`` it is evaluated as ``x - log1p(e^x)`` (no overflow, full relative accuracy for
+    ``x -> -inf``); ``log_expit(inf) = 0``, ``log_expit(-inf) = -inf``. The log of the logistic
+    survival function is ``log_expit(-x)``.
+
+    References
+    ----------
+    M. Mächler, "Accurately computing log(1 - exp(-|a|))", Rmpfr vignette (2012), section on
+    ``log1pexp``.
     """
     if x >= 0.0:
         return -math.log1p(math.exp(-x))
@@ -104,38 +146,81 @@ def log_expit(x):
 # ---------------------------------------------------------------------------------------------
 @numba.njit(cache=True, fastmath=False, nogil=True)
 def norm_logpdf(z):
-    """Log density of the standard normal distribution, ``-z**2 / 2 - log(2 pi) / 2``."""
+    """Log density of the standard normal distribution, ``-z**2 / 2 - log(2π) / 2``.
+
+    References
+    ----------
+    DLMF 7.1 (``φ(z) = e^{-z²/2} / √(2π)``).
+    """
     return -0.5 * z * z - HALF_LOG_2PI
 
 
 @numba.njit(cache=True, fastmath=False, nogil=True)
+def _two_prod(u, v):
+    """``(p, e)`` with ``p = fl(u v)`` and ``p + e = u v`` exactly (Dekker 1971, Veltkamp split;
+    no FMA needed; valid for ``|u|, |v| < 1e300``)."""
+    p = u * v
+    t = 134217729.0 * u  # 2^27 + 1
+    uh = t - (t - u)
+    ul = u - uh
+    t = 134217729.0 * v
+    vh = t - (t - v)
+    vl = v - vh
+    return p, ((uh * vh - p) + uh * vl + ul * vh) + ul * vl
+
+
+@numba.njit(cache=True, fastmath=False, nogil=True)
+def _scaled_arg(z):
+    """``(t, t_lo)`` with ``t + t_lo = |z|/√2`` to ~1e-32 relative, for ``|z| < 1e300``."""
+    u = abs(z)
+    t, e = _two_prod(u, SQRT1_2)
+    return t, e + u * _SQRT1_2_LO
+
+
+@numba.njit(cache=True, fastmath=False, nogil=True)
 def log_ndtr(z):
-    """Log of the standard normal cdf, ``log Φ(z)``, accurate for all real z.
+    r"""Log of the standard normal cdf, ``log Φ(z)``, accurate for all real z.
 
-    * ``z > 0``: ``log1p(-erfc(z / sqrt 2) / 2)`` (no cancellation in ``1 - Q``);
-    * ``-20 <= z <= 0``: ``log(erfc(-z / sqrt 2) / 2)``;
-    * ``z < -20``: the asymptotic (Laplace) series of the Mills ratio,
+    With ``t = |z|/√2`` held as ``t + t_lo`` (exact product; the rounding of ``z/√2`` alone would
+    cost a relative error ~z²·1e-16 in erfc), corrected to first order by
+    ``erfc(t + t_lo) = erfc(t) (1 - 2 t t_lo)``:
 
-      .. math:: \\log Φ(z) = -\\frac{z^2}{2} - \\log(-z) - \\frac{\\log 2π}{2}
-                + \\log\\Big(1 + \\sum_{k\\ge1} (-1)^k \\frac{(2k-1)!!}{z^{2k}}\\Big),
+    * ``z > 0``: ``log1p(-erfc(t) (1 - 2 t t_lo) / 2)`` (no cancellation in ``1 - Q(z)``);
+    * ``-20 <= z <= 0``: ``log(erfc(t) / 2) - 2 t t_lo``;
+    * ``z < -20``: the asymptotic series of the Mills ratio (at most ~12 terms),
 
-      summed until the terms drop below 1e-17 (at most ~12 terms for ``z <= -20``).
+      .. math:: \log Φ(z) = -\frac{z^2}{2} - \log(-z) - \frac{\log 2π}{2}
+                + \log\Big(1 + \sum_{k\ge1} (-1)^k \frac{(2k-1)!!}{z^{2k}}\Big).
 
-    ``log_ndtr(-inf) = -inf``, ``log_ndtr(inf) = 0``.
+    Parameters
+    ----------
+    z : float
+
+    Returns
+    -------
+    float
+        ``log Φ(z)``; ``-inf`` at ``z = -inf``, ``-0.0`` for ``z > 40`` (where ``-Q(z)``
+        underflows) and at ``z = inf``. Relative error < 1e-15 (measured on [-1e3, 40]).
 
     References
     ----------
-    Abramowitz & Stegun, Handbook of Mathematical Functions, 26.2.12 (asymptotic expansion).
+    M. Abramowitz & I. A. Stegun, Handbook of Mathematical Functions (1964), 26.2.12 and
+    7.1.23; T. J. Dekker, "A floating-point technique for extending the available precision",
+    Numer. Math. 18 (1971) 224-242 (exact product).
     """
     if z != z:
         return NAN
     if z > 0.0:
-        return math.log1p(-0.5 * math.erfc(z * SQRT1_2))
+        if z > 40.0:  # Q(z) < 4e-350: log Φ(z) = -Q(z) underflows
+            return -0.0
+        t, tl = _scaled_arg(z)
+        return math.log1p(-0.5 * math.erfc(t) * (1.0 - 2.0 * t * tl))
     if z >= -20.0:
-        return math.log(0.5 * math.erfc(-z * SQRT1_2))
+        t, tl = _scaled_arg(z)
+        return math.log(0.5 * math.erfc(t)) - 2.0 * t * tl
     if z == NINF:
         return NINF
-    # asymptotic series: Φ(z) = φ(z)/(-z) * (1 - 1/z² + 3/z⁴ - 15/z⁶ + ...)
+    # Φ(z) = φ(z)/(-z) · (1 - 1/z² + 3/z⁴ - 15/z⁶ + ...)
     iz2 = 1.0 / (z * z)
     term = 1.0
     s = 0.0
@@ -152,27 +237,46 @@ def log_ndtr(z):
 # ---------------------------------------------------------------------------------------------
 @numba.njit(cache=True, fastmath=False, nogil=True)
 def digamma(x):
-    """Digamma function ψ(x) = d log Γ(x) / dx for ``x > 0`` (``nan`` for ``x <= 0``).
+    r"""Digamma function ψ(x) = d log Γ(x)/dx for ``x > 0``.
 
-    * near the positive root x₀ = 1.4616321449683623 (``|x - x₀| < 0.1``): Taylor series
-      ``ψ(x) = Σ_{n≥1} ψ⁽ⁿ⁾(x₀)/n! (x - x₀)ⁿ`` (16 terms), which keeps the *relative* error small
-      at the zero;
+    * Near the positive zero x₀ = 1.46163214496836234 (``|x - x₀| < 1/4``): the Taylor series
+      :math:`ψ(x) = \sum_{n=1}^{24} ψ^{(n)}(x_0)/n!\,(x - x_0)^n`, so that the *relative* error
+      stays small at the zero;
     * otherwise the recurrence ``ψ(x) = ψ(x + 1) - 1/x`` up to ``x >= 10`` and the asymptotic
-      series ``ψ(x) = ln x - 1/(2x) - Σ_{k≥1} B_{2k} / (2k x^{2k})`` (8 terms).
+      series :math:`ψ(x) = \ln x - \frac{1}{2x} - \sum_{k=1}^{8} \frac{B_{2k}}{2k\,x^{2k}}`.
+
+    Parameters
+    ----------
+    x : float
+        ``x > 0`` (``nan`` for ``x <= 0``; ``ψ(inf) = inf``).
+
+    Returns
+    -------
+    float
+        ψ(x), relative error < 5e-15.
 
     References
     ----------
-    Abramowitz & Stegun 6.3.5 (recurrence), 6.3.18 (asymptotic series); DLMF 5.15.
+    M. Abramowitz & I. A. Stegun, Handbook of Mathematical Functions (1964), 6.3.5 and 6.3.18;
+    DLMF 5.15.
     """
     if x != x or x <= 0.0:
         return NAN
     if x == PINF:
         return PINF
     h = x - _DIGAMMA_ROOT_HI
-    if abs(h) < 0.1:
+    if abs(h) < 0.25:
         h -= _DIGAMMA_ROOT_LO
-        # coefficients ψ^(n)(x0)/n!, n = 1..16 (computed with mpmath at 40 digits)
-        p = -0.0015769367714301972
+        # Taylor coefficients ψ^(n)(x0)/n!, n = 24 down to 1 (computed with mpmath at 40 digits)
+        p = -7.569179582195066e-05
+        p = p * h + 0.0001106337276874741
+        p = p * h - 0.00016170622091974803
+        p = p * h + 0.00023635601564027053
+        p = p * h - 0.0003454680251063077
+        p = p * h + 0.000504953265834602
+        p = p * h - 0.0007380709389960052
+        p = p * h + 0.0010788252019162967
+        p = p * h - 0.0015769367714301972
         p = p * h + 0.002305126326734928
         p = p * h - 0.003369801655439328
         p = p * h + 0.004926781395729853
@@ -194,62 +298,106 @@ def digamma(x):
         acc += 1.0 / x
         x += 1.0
     t = 1.0 / (x * x)
-    s = t * (
-        1.0 / 12.0
-        - t
-        * (
-            1.0 / 120.0
-            - t
-            * (
-                1.0 / 252.0
-                - t
-                * (
-                    1.0 / 240.0
-                    - t * (1.0 / 132.0 - t * (691.0 / 32760.0 - t * (1.0 / 12.0 - t * 3617.0 / 8160.0)))
-                )
-            )
-        )
-    )
+    # Σ B_2k/(2k) t^k, k = 1..8: 1/12, -1/120, 1/252, -1/240, 1/132, -691/32760, 1/12, -3617/8160
+    s = -3617.0 / 8160.0
+    s = s * t + 1.0 / 12.0
+    s = s * t - 691.0 / 32760.0
+    s = s * t + 1.0 / 132.0
+    s = s * t - 1.0 / 240.0
+    s = s * t + 1.0 / 252.0
+    s = s * t - 1.0 / 120.0
+    s = s * t + 1.0 / 12.0
+    s *= t
     return math.log(x) - 0.5 / x - s - acc
 
 
 @numba.njit(cache=True, fastmath=False, nogil=True)
-def stirling_corr(x):
-    """Stirling-series remainder δ(x) = log Γ(x) - (x - ½) log x + x - ½ log 2π, for x >= 10.
+def _psi_diff(x0, x1, h):
+    """``ψ(x1) - ψ(x0)`` with ``h = x1 - x0`` passed separately (each as exact as the caller has
+    it); see :func:`digamma_diff`."""
+    if x0 != x0 or x1 != x1 or h != h or x0 <= 0.0 or x1 <= 0.0:
+        return NAN
+    if h == 0.0:
+        return 0.0
+    acc = 0.0
+    while x0 < 10.0 or x1 < 10.0:
+        acc += (h / x0) / x1
+        x0 += 1.0
+        x1 += 1.0
+    if abs(h) < 0.5 * x0:
+        lr = math.log1p(h / x0)
+    else:
+        lr = math.log(x1 / x0)
+    t = 1.0 / (x0 * x0)
+    # B_2k / (2k) for k = 1..8
+    s = -3617.0 / 8160.0 * math.expm1(-16.0 * lr)
+    s = s * t + 1.0 / 12.0 * math.expm1(-14.0 * lr)
+    s = s * t - 691.0 / 32760.0 * math.expm1(-12.0 * lr)
+    s = s * t + 1.0 / 132.0 * math.expm1(-10.0 * lr)
+    s = s * t - 1.0 / 240.0 * math.expm1(-8.0 * lr)
+    s = s * t + 1.0 / 252.0 * math.expm1(-6.0 * lr)
+    s = s * t - 1.0 / 120.0 * math.expm1(-4.0 * lr)
+    s = s * t + 1.0 / 12.0 * math.expm1(-2.0 * lr)
+    return acc + lr + 0.5 * (h / x0) / x1 - s * t
 
-    .. math:: δ(x) = \\sum_{k\\ge1} \\frac{B_{2k}}{2k(2k-1)\\,x^{2k-1}}
-              = \\frac{1}{12x} - \\frac{1}{360x^3} + \\frac{1}{1260x^5} - \\dots
 
-    (8 terms, relative error < 1e-16 for x >= 10). For x < 10 it falls back to ``math.lgamma``
-    (with cancellation, so absolute accuracy only ~1e-15 there).
+@numba.njit(cache=True, fastmath=False, nogil=True)
+def digamma_diff(x, h):
+    r"""``ψ(x + h) - ψ(x)`` for ``x > 0``, ``x + h > 0``, without cancellation when |h| << x.
+
+    Shifts both arguments up with ``ψ(x+h) - ψ(x) = ψ(x+h+1) - ψ(x+1) + h/(x(x+h))`` until
+    ``min(x, x+h) >= 10``, then takes the difference of the asymptotic series term by term:
+
+    .. math:: \log(1 + h/x) + \frac{h}{2x(x+h)}
+              - \sum_{k=1}^{8} \frac{B_{2k}}{2k\,x^{2k}}\,
+              \operatorname{expm1}\big(-2k\log(1 + h/x)\big).
+
+    Parameters
+    ----------
+    x, h : float
+
+    Returns
+    -------
+    float
+        ``ψ(x + h) - ψ(x)``, relative error ~1e-15 also for ``|h|/x = 1e-12`` (where the plain
+        difference of two digamma values would lose 12 digits).
 
     References
     ----------
-    DLMF 5.11.1; DiDonato & Morris (1992), function BCORR.
+    M. Abramowitz & I. A. Stegun, Handbook of Mathematical Functions (1964), 6.3.5 and 6.3.18.
+    """
+    return _psi_diff(x, x + h, h)
+
+
+@numba.njit(cache=True, fastmath=False, nogil=True)
+def stirling_corr(x):
+    r"""Remainder of Stirling's formula, ``δ(x) = log Γ(x) - (x - ½) log x + x - ½ log 2π``.
+
+    For ``x >= 10``:
+
+    .. math:: δ(x) = \sum_{k=1}^{8} \frac{B_{2k}}{2k(2k-1)\,x^{2k-1}}
+              = \frac{1}{12x} - \frac{1}{360x^3} + \frac{1}{1260x^5} - \dots
+
+    (relative error < 1e-16); for ``0 < x < 10`` it is evaluated from ``math.lgamma``
+    (absolute error ~1e-15).
+
+    References
+    ----------
+    DLMF 5.11.1; A. R. DiDonato & A. H. Morris, ACM TOMS 18 (1992) 360-373 (function BCORR).
     """
     if x < 10.0:
         return math.lgamma(x) - (x - 0.5) * math.log(x) + x - HALF_LOG_2PI
     t = 1.0 / (x * x)
-    return (
-        1.0 / 12.0
-        - t
-        * (
-            1.0 / 360.0
-            - t
-            * (
-                1.0 / 1260.0
-                - t
-                * (
-                    1.0 / 1680.0
-                    - t
-                    * (
-                        1.0 / 1188.0
-                        - t * (691.0 / 360360.0 - t * (1.0 / 156.0 - t * 3617.0 / 122400.0))
-                    )
-                )
-            )
-        )
-    ) / x
+    # B_2k/(2k(2k-1)), k = 8..1
+    s = -3617.0 / 122400.0
+    s = s * t + 1.0 / 156.0
+    s = s * t - 691.0 / 360360.0
+    s = s * t + 1.0 / 1188.0
+    s = s * t - 1.0 / 1680.0
+    s = s * t + 1.0 / 1260.0
+    s = s * t - 1.0 / 360.0
+    s = s * t + 1.0 / 12.0
+    return s / x
 
 
 @numba.njit(cache=True, fastmath=False, nogil=True)
@@ -258,25 +406,36 @@ def _lgamma_ratio_big(a, b):
 
     ``= -a log b - (a + b - ½) log1p(a/b) + a + δ(b) - δ(a + b)``.
     """
-    return -a * math.log(b) - (a + b - 0.5) * math.log1p(a / b) + a + stirling_corr(
-        b
-    ) - stirling_corr(a + b)
+    return (
+        -a * math.log(b)
+        - (a + b - 0.5) * math.log1p(a / b)
+        + a
+        + stirling_corr(b)
+        - stirling_corr(a + b)
+    )
 
 
 @numba.njit(cache=True, fastmath=False, nogil=True)
 def log_beta(a, b):
-    """Log of the beta function, ``log B(a, b)`` for ``a, b > 0``, stable for large arguments.
+    r"""Log of the beta function, ``log B(a, b)`` for ``a, b > 0``, stable for large arguments.
 
-    * both < 10: ``lgamma(a) + lgamma(b) - lgamma(a + b)``;
-    * one < 10 (say a): ``lgamma(a) - a log b - (a+b-½) log1p(a/b) + a + δ(b) - δ(a+b)``;
-    * both >= 10: ``½ log 2π + ½ log((a+b)/(ab)) - a log1p(b/a) - b log1p(a/b)
-      + δ(a) + δ(b) - δ(a+b)`` with δ the Stirling remainder (:func:`stirling_corr`),
+    With ``a <= b`` and δ the Stirling remainder (:func:`stirling_corr`):
 
-    so that no large lgamma values cancel (relative error ~1e-16 even for a = 1e6, b = 3e6).
+    * ``b < 10``: ``lgamma(a) + lgamma(b) - lgamma(a + b)``;
+    * ``a < 10 <= b``: ``lgamma(a) - a log b - (a+b-½) log1p(a/b) + a + δ(b) - δ(a+b)``;
+    * ``a >= 10``:
+
+      .. math:: \log B(a,b) = \tfrac12\log 2π + \tfrac12\log\frac{a+b}{ab}
+                - a\,\mathrm{log1p}(b/a) - b\,\mathrm{log1p}(a/b) + δ(a) + δ(b) - δ(a+b),
+
+    so that no large lgamma values cancel (relative error ~1e-16 also for a = 1e6, b = 3e6).
+
+    Returns ``nan`` unless ``a, b > 0``.
 
     References
     ----------
-    DiDonato & Morris, "Algorithm 708", ACM TOMS 18 (1992) 360-373 (functions BETALN, BCORR).
+    A. R. DiDonato & A. H. Morris, "Algorithm 708: Significant digit computation of the
+    incomplete beta function ratios", ACM TOMS 18 (1992) 360-373 (functions BETALN, ALGDIV).
     """
     if a != a or b != b or a <= 0.0 or b <= 0.0:
         return NAN
@@ -299,10 +458,15 @@ def log_beta(a, b):
 
 @numba.njit(cache=True, fastmath=False, nogil=True)
 def rlog1(t):
-    """``t - log1p(t)`` for ``t > -1`` without cancellation near ``t = 0``.
+    """``t - log1p(t)`` for ``t > -1``, without cancellation near ``t = 0``.
 
-    For ``|t| <= 0.25``: with ``w = t / (2 + t)``, ``log1p(t) = 2 atanh(w)`` gives
-    ``t - log1p(t) = t w - 2 w³ (1/3 + w²/5 + w⁴/7 + ...)`` (11 terms).
+    For ``|t| <= 1/4``: with ``w = t/(2 + t)``, ``log1p(t) = 2 atanh(w)`` gives
+    ``t - log1p(t) = t w - 2 w³ (1/3 + w²/5 + w⁴/7 + ...)`` (11 terms); otherwise the direct
+    difference (relative error < 1e-15 everywhere).
+
+    References
+    ----------
+    A. R. DiDonato & A. H. Morris, ACM TOMS 18 (1992) 360-373 (function RLOG1).
     """
     if abs(t) > 0.25:
         return t - math.log1p(t)
@@ -334,38 +498,64 @@ def _log_x1mx(x):
 
 
 @numba.njit(cache=True, fastmath=False, nogil=True)
+def _lambda(x, y, a, b):
+    """``λ = a - (a+b) x = (a+b) y - b`` (y = 1 - x) to full relative precision.
+
+    Uses x when x <= 1/2, else y (one of them is exact), with the rounding errors of ``a + b``
+    (Knuth's two-sum) and of the product (:func:`_two_prod`) compensated, so that λ is accurate
+    also where it is small compared with a, b (near the mode of huge-parameter betas).
+    """
+    s = a + b
+    bb = s - a
+    se = (a - (s - bb)) + (b - bb)  # s + se = a + b exactly
+    if x <= 0.5:
+        p, pe = _two_prod(s, x)
+        return ((a - p) - pe) - se * x
+    p, pe = _two_prod(s, y)
+    return ((p - b) + pe) + se * y
+
+
+@numba.njit(cache=True, fastmath=False, nogil=True)
+def _kl_exponent(x, a, b, lx, ly):
+    """``(E, λ)`` with ``E = a log(x₀/x) + b log(y₀/y) >= 0`` (x₀ = a/(a+b), y₀ = 1 - x₀,
+    y = 1 - x) and ``λ = a - (a+b) x``, without cancellation near the mode (DiDonato & Morris
+    1992, BRCOMP): ``E = a·rlog1(-λ/a) + b·rlog1(λ/b)`` where ``|λ/a|, |λ/b| <= 1/4``, and the
+    plain logarithms otherwise. ``lx, ly`` are ``log x, log(1 - x)``."""
+    lam = _lambda(x, 1.0 - x, a, b)
+    e = -lam / a
+    if abs(e) > 0.25:
+        u = e - (lx + math.log1p(b / a))
+    else:
+        u = rlog1(e)
+    e = lam / b
+    if abs(e) > 0.25:
+        v = e - (ly + math.log1p(a / b))
+    else:
+        v = rlog1(e)
+    return a * u + b * v, lam
+
+
+@numba.njit(cache=True, fastmath=False, nogil=True)
 def _log_pref(x, a, b, div_by_a):
     """``log(x^a (1-x)^b / (c B(a, b)))`` with ``c = a`` (div_by_a) or ``c = b``, for 0 < x < 1.
 
     Accurate in the *absolute* sense even when a, b are huge and x is near the mode
     x₀ = a/(a+b), where ``a log x + b log(1-x)`` and ``log B`` are large and nearly cancel: for
     a, b >= 10 it uses (DiDonato & Morris 1992, BRCOMP)
-
-        a log(x/x₀) + b log(y/y₀) = -(a·rlog1(-λ/a) + b·rlog1(λ/b)),  λ = a - (a+b)x,
-        log(x₀^a y₀^b / B(a,b)) = ½ log(ab/(a+b)) - ½ log 2π - (δ(a) + δ(b) - δ(a+b)).
+    ``a log(x/x₀) + b log(y/y₀) = -E`` (:func:`_kl_exponent`) and
+    ``log(x₀^a y₀^b / B(a,b)) = ½ log(ab/(a+b)) - ½ log 2π - (δ(a) + δ(b) - δ(a+b))``;
+    for one or both parameters < 10 the large lgamma differences are taken in Stirling form
+    (:func:`_lgamma_ratio_big`) and the small ones with ``lgamma(a + 1)`` (so that no
+    ``lgamma(a) ≈ -log a`` cancels against ``-log a`` for small a).
     """
     lx, ly = _log_x1mx(x)
     if a >= 10.0 and b >= 10.0:
-        s = a + b
-        if x <= 0.5:
-            lam = a - s * x
-        else:
-            lam = s * (1.0 - x) - b
-        e = -lam / a
-        if abs(e) > 0.25:
-            u = e - (lx + math.log1p(b / a))
-        else:
-            u = rlog1(e)
-        e = lam / b
-        if abs(e) > 0.25:
-            v = e - (ly + math.log1p(a / b))
-        else:
-            v = rlog1(e)
+        e, _ = _kl_exponent(x, a, b, lx, ly)
         r = (
-            -(a * u + b * v)
+            -e
             + 0.5 * (math.log(a) - math.log1p(a / b))
             - HALF_LOG_2PI
-            - (stirling_corr(a) + stirling_corr(b) - stirling_corr(s))
+            - (stirling_corr(a) + stirling_corr(b) - stirling_corr(a + b))
         )
         if div_by_a:
             return r - math.log(a)
@@ -402,28 +592,85 @@ def _log_pref(x, a, b, div_by_a):
 
 
 @numba.njit(cache=True, fastmath=False, nogil=True)
-def _cf_value(x, a, b):
-    """Continued fraction F with I_x(a, b) = x^a (1-x)^b / (a B(a, b)) · F.
+def _asym(x, a, b):
+    """Leading terms of Temme's uniform expansion, for huge a, b near the mode.
+
+    ``I_x(a,b) = Φ(w) + e^{-Δ} φ(w) c₀/√r + O(r^{-3/2})``, r = a + b, ``w = η√r``,
+    ``w²/2 = E`` (:func:`_kl_exponent`), sign(w) = sign(x - x₀),
+    ``c₀/√r = 1/w + sqrt(ab/r)/λ`` (→ ``(b-a)/(3 sqrt(abr))`` at w = 0) and
+    Δ = δ(a) + δ(b) - δ(r) (DLMF 8.18.9-12; Temme 1996, §11.3.3.2). Used only where the
+    continued fraction has not converged within ``CF_MAX_ITER`` steps, which happens for
+    min(a, b) ≳ 5e9 within a fraction of a standard deviation of the mode; the error there is
+    O(r^{-3/2}) < 1e-14. Returns ``(log I, log(1 - I), ∂I/∂a, ∂I/∂b)`` (derivatives to
+    leading order, relative error O(1/r), via ``∂w/∂a = -log(x/x₀)/w``,
+    ``∂w/∂b = -log(y/y₀)/w``).
+    """
+    lx, ly = _log_x1mx(x)
+    e, lam = _kl_exponent(x, a, b, lx, ly)
+    r = a + b
+    w = math.sqrt(2.0 * e)
+    if lam > 0.0:
+        w = -w
+    sab = math.sqrt(a / r) * math.sqrt(b)  # sqrt(ab/r)
+    if abs(w) > 1e-4:
+        corr = 1.0 / w + sab / lam
+        wa = -math.log1p(-lam / a) / w
+        wb = -math.log1p(lam / b) / w
+    else:
+        corr = (b - a) / (3.0 * sab * r)
+        wa = -sab / a
+        wb = sab / b
+    phi = math.exp(norm_logpdf(w))
+    ct = math.exp(-(stirling_corr(a) + stirling_corr(b) - stirling_corr(r))) * phi * corr
+    li = math.log(math.exp(log_ndtr(w)) + ct)
+    lj = math.log(math.exp(log_ndtr(-w)) - ct)
+    di = phi * (1.0 - w * corr)
+    return li, lj, di * wa, di * wb
+
+
+@numba.njit(cache=True, fastmath=False, nogil=True)
+def _cf_value(x, y, a, b):
+    """Continued fraction F with I_x(a, b) = x^a (1-x)^b / (a B(a, b)) · F; ``y = 1 - x``.
 
     F = 1/(1+ d₁/(1+ d₂/(1+ ...))) with (DLMF 8.17.22)
     ``d_{2m+1} = -(a+m)(a+b+m) x / ((a+2m)(a+2m+1))``,
     ``d_{2m} = m(b-m) x / ((a+2m-1)(a+2m))``, evaluated in its even contraction
     ``F = 1/(1 + α₁/(β₁ + α₂/(β₂ + ...)))``, ``α₁ = d₁``, ``β₁ = 1 + d₂``,
     ``α_k = -d_{2k-2} d_{2k-1}``, ``β_k = 1 + d_{2k-1} + d_{2k}`` (one step per two terms) by the
-    modified Lentz algorithm. Returns (F, number of steps).
+    modified Lentz algorithm. The sums ``1 + d_{2m+1}``, which cancel badly near the mode
+    (and for x near 1), are formed without cancellation from λ = a - (a+b)x (computed from x for
+    x <= 1/2 and from the exact complement y otherwise):
+
+        (1 + d_{2m+1}) (a+2m)(a+2m+1) = (a+m)(λ - m x) + a(3m+1) + 2m(2m+1).
+
+    Returns (log F, number of steps).
     """
     s = a + b
-    # k = 1
+    lam = _lambda(x, y, a, b)
     r1 = 1.0 / (a + 1.0)
     r2 = 1.0 / (a + 2.0)
     dev = (b - 1.0) * x * r1 * r2  # d_2
-    alpha = -s * x * r1  # d_1
-    beta = 1.0 + dev
-    f = 1.0
-    c = 1.0
-    d = 0.0
+    beta = 1.0 + dev  # beta_1
+    # first step (C_0 = 1, D_0 = 0): D_1 = 1/beta_1, C_1 = beta_1 + alpha_1 = (1 + d_1) + d_2
+    d = beta
+    if abs(d) < _TINY:
+        d = _TINY
+    d = 1.0 / d
+    c = (lam + 1.0) * r1 + dev
+    if abs(c) < _TINY:
+        c = _TINY
+    de = c * d
+    f = de
     k = 1
-    while True:
+    while abs(de - 1.0) >= 3e-16 and k < CF_MAX_ITER:
+        # step k+1: alpha = -d_{2k} d_{2k+1}, beta = (1 + d_{2k+1}) + d_{2k+2}
+        r1 = 1.0 / (a + 2.0 * k + 1.0)
+        dod = -(a + k) * (s + k) * x * r2 * r1
+        eod = ((a + k) * (lam - k * x) + a * (3.0 * k + 1.0) + 2.0 * k * (2.0 * k + 1.0)) * r2 * r1
+        r2 = 1.0 / (a + 2.0 * k + 2.0)
+        alpha = -dev * dod
+        dev = (k + 1.0) * (b - k - 1.0) * x * r1 * r2
+        beta = eod + dev
         d = beta + alpha * d
         if abs(d) < _TINY:
             d = _TINY
@@ -433,21 +680,12 @@ def _cf_value(x, a, b):
             c = _TINY
         de = c * d
         f *= de
-        if abs(de - 1.0) < 3e-16 or k >= CF_MAX_ITER:
-            break
-        # next step uses d_{2k+1} and d_{2k+2}
-        r1 = 1.0 / (a + 2.0 * k + 1.0)
-        dod = -(a + k) * (s + k) * x * r2 * r1
-        r2 = 1.0 / (a + 2.0 * k + 2.0)
-        alpha = -dev * dod
-        dev = (k + 1.0) * (b - k - 1.0) * x * r1 * r2
-        beta = 1.0 + dod + dev
         k += 1
-    return 1.0 / f, k
+    return -math.log(f), k
 
 
 @numba.njit(cache=True, fastmath=False, nogil=True)
-def _cf_grad(x, a, b, sa, sb):
+def _cf_grad(x, y, a, b, sa, sb):
     """Continued fraction F of :func:`_cf_value` and its log-derivatives in a and b.
 
     Forward-mode differentiation of the Lentz recurrences for ``Q = 1/F``:
@@ -460,68 +698,50 @@ def _cf_grad(x, a, b, sa, sb):
     ``∂_b d_{2m} = m x / ((a+2m-1)(a+2m))``.
     Stops when the value has converged and the derivative increments are below
     ``EPS/2 · (|∂ log F| + s)`` (s = sa, sb: the size of the other terms of the final sum).
-    Returns (F, ∂ log F/∂a, ∂ log F/∂b, steps).
+    Returns (log F, ∂ log F/∂a, ∂ log F/∂b, steps).
     """
     s = a + b
+    lam = _lambda(x, y, a, b)
     r1 = 1.0 / (a + 1.0)
     r2 = 1.0 / (a + 2.0)
     # d_2 and its derivatives
     devb = x * r1 * r2
     dev = (b - 1.0) * devb
     deva = -dev * (r1 + r2)
-    # alpha_1 = d_1 = -(a+b) x/(a+1)
-    alpha = -s * x * r1
+    # alpha_1 = d_1 = -(a+b) x/(a+1) and its derivatives
     alpha_a = -x * (1.0 - b) * r1 * r1
     alpha_b = -x * r1
-    beta = 1.0 + dev
-    beta_a = deva
-    beta_b = devb
-    c = 1.0
-    ca = 0.0
-    cb = 0.0
-    d = 0.0
-    da = 0.0
-    db = 0.0
-    f = 1.0
-    ga = 0.0
-    gb = 0.0
+    # first step: D_1 = 1/beta_1, C_1 = beta_1 + alpha_1 = (1 + d_1) + d_2
+    dn = 1.0 + dev
+    if abs(dn) < _TINY:
+        dn = _TINY
+    d = 1.0 / dn
+    da = -deva * d * d
+    db = -devb * d * d
+    c = (lam + 1.0) * r1 + dev
+    if abs(c) < _TINY:
+        c = _TINY
+    ca = deva + alpha_a
+    cb = devb + alpha_b
+    ic = 1.0 / c
+    ga = ca * ic - deva * d
+    gb = cb * ic - devb * d
+    de = c * d
+    f = de
     k = 1
-    while True:
-        dn = beta + alpha * d
-        dna = beta_a + alpha_a * d + alpha * da
-        dnb = beta_b + alpha_b * d + alpha * db
-        if abs(dn) < _TINY:
-            dn = _TINY
-        d = 1.0 / dn
-        ic = 1.0 / c
-        cn = beta + alpha * ic
-        cna = beta_a + (alpha_a - alpha * ca * ic) * ic
-        cnb = beta_b + (alpha_b - alpha * cb * ic) * ic
-        if abs(cn) < _TINY:
-            cn = _TINY
-        icn = 1.0 / cn
-        inca = cna * icn - dna * d
-        incb = cnb * icn - dnb * d
-        ga += inca
-        gb += incb
-        da = -dna * d * d
-        db = -dnb * d * d
-        c = cn
-        ca = cna
-        cb = cnb
-        de = c * d
-        f *= de
-        if (
-            abs(de - 1.0) < 3e-16
-            and abs(inca) <= 0.5 * EPS * (abs(ga) + sa)
-            and abs(incb) <= 0.5 * EPS * (abs(gb) + sb)
-        ) or k >= CF_MAX_ITER:
-            break
-        # next step: alpha = -d_{2k} d_{2k+1}, beta = 1 + d_{2k+1} + d_{2k+2}
+    inca = ga
+    incb = gb
+    while k < CF_MAX_ITER and (
+        abs(de - 1.0) >= 3e-16
+        or abs(inca) > 0.5 * EPS * (abs(ga) + sa) + 1e-300
+        or abs(incb) > 0.5 * EPS * (abs(gb) + sb) + 1e-300
+    ):
+        # step k+1: alpha = -d_{2k} d_{2k+1}, beta = (1 + d_{2k+1}) + d_{2k+2}
         r1 = 1.0 / (a + 2.0 * k + 1.0)
         ram = 1.0 / (a + k)
         rsm = 1.0 / (s + k)
         dod = -(a + k) * (s + k) * x * r2 * r1
+        eod = ((a + k) * (lam - k * x) + a * (3.0 * k + 1.0) + 2.0 * k * (2.0 * k + 1.0)) * r2 * r1
         doda = dod * (ram + rsm - r2 - r1)
         dodb = dod * rsm
         r2 = 1.0 / (a + 2.0 * k + 2.0)
@@ -531,18 +751,55 @@ def _cf_grad(x, a, b, sa, sb):
         devb = (k + 1.0) * x * r1 * r2
         dev = (b - k - 1.0) * devb
         deva = -dev * (r1 + r2)
-        beta = 1.0 + dod + dev
+        beta = eod + dev
         beta_a = doda + deva
         beta_b = dodb + devb
+        # Lentz step and its derivative
+        dn = beta + alpha * d
+        dna = beta_a + alpha_a * d + alpha * da
+        dnb = beta_b + alpha_b * d + alpha * db
+        if abs(dn) < _TINY:
+            dn = _TINY
+        d = 1.0 / dn
+        cn = beta + alpha * ic
+        cna = beta_a + (alpha_a - alpha * ca * ic) * ic
+        cnb = beta_b + (alpha_b - alpha * cb * ic) * ic
+        if abs(cn) < _TINY:
+            cn = _TINY
+        ic = 1.0 / cn
+        inca = cna * ic - dna * d
+        incb = cnb * ic - dnb * d
+        ga += inca
+        gb += incb
+        da = -dna * d * d
+        db = -dnb * d * d
+        c = cn
+        ca = cna
+        cb = cnb
+        de = c * d
+        f *= de
         k += 1
-    return 1.0 / f, -ga, -gb, k
+    return -math.log(f), -ga, -gb, k
 
 
 @numba.njit(cache=True, fastmath=False, nogil=True)
 def log_betainc_both(x, a, b):
-    """``(log I_x(a, b), log(1 - I_x(a, b)))`` of the regularized incomplete beta function.
+    """``(log I_x(a, b), log(1 - I_x(a, b)))`` at the cost of one continued fraction.
 
-    See :func:`log_betainc`. One continued fraction is evaluated for both values.
+    See :func:`log_betainc` for the method, accuracy and references.
+
+    Parameters
+    ----------
+    x : float
+        ``0 <= x <= 1``.
+    a, b : float
+        ``a, b > 0`` (finite, ``a + b < 1e300``).
+
+    Returns
+    -------
+    (float, float)
+        ``log I_x(a, b)`` and ``log(1 - I_x(a, b))``; ``(-inf, 0)`` at x = 0, ``(0, -inf)`` at
+        x = 1, ``(nan, nan)`` for invalid arguments. ``exp`` of the two sums to 1 within ~1e-16.
     """
     if x != x or a != a or b != b or a <= 0.0 or b <= 0.0 or x < 0.0 or x > 1.0:
         return NAN, NAN
@@ -551,91 +808,164 @@ def log_betainc_both(x, a, b):
     if x == 1.0:
         return 0.0, NINF
     if x * (a + b + 2.0) < a + 1.0:
-        f, _ = _cf_value(x, a, b)
-        li = min(_log_pref(x, a, b, True) + math.log(f), 0.0)
+        lf, k = _cf_value(x, 1.0 - x, a, b)
+        if k >= CF_MAX_ITER:
+            r = _asym(x, a, b)
+            return r[0], r[1]
+        li = min(_log_pref(x, a, b, True) + lf, 0.0)
         return li, log1mexp(li)
-    f, _ = _cf_value(1.0 - x, b, a)
-    lj = min(_log_pref(x, a, b, False) + math.log(f), 0.0)
+    lf, k = _cf_value(1.0 - x, x, b, a)
+    if k >= CF_MAX_ITER:
+        r = _asym(x, a, b)
+        return r[0], r[1]
+    lj = min(_log_pref(x, a, b, False) + lf, 0.0)
     return log1mexp(lj), lj
 
 
 @numba.njit(cache=True, fastmath=False, nogil=True)
 def log_betainc(x, a, b):
-    """Log of the regularized incomplete beta function, ``log I_x(a, b)``.
+    r"""Log of the regularized incomplete beta function, ``log I_x(a, b)``.
 
-    .. math:: I_x(a, b) = \\frac{1}{B(a, b)} \\int_0^x t^{a-1} (1-t)^{b-1}\\,dt,
-              \\qquad 0 \\le x \\le 1,\\ a, b > 0.
+    .. math:: I_x(a, b) = \frac{1}{B(a, b)} \int_0^x t^{a-1} (1-t)^{b-1}\,dt,
+              \qquad 0 \le x \le 1,\quad a, b > 0.
 
-    For ``x < (a+1)/(a+b+2)`` it evaluates ``I_x(a,b) = x^a (1-x)^b / (a B(a,b)) · F`` with the
-    continued fraction F (DLMF 8.17.22, modified Lentz, at most ``CF_MAX_ITER`` pairs of terms)
-    and the prefactor in log space, accurate in absolute terms also for huge a, b (see
-    :func:`_log_pref`); otherwise it evaluates ``1 - I_x(a,b) = I_{1-x}(b, a)`` the same way and
-    returns ``log1mexp`` of it. So the result does not underflow (log I = -1e5 is fine) and both
-    log I and log(1 - I) keep full relative accuracy. ``log I_0 = -inf``, ``log I_1 = 0``.
+    Method. For ``x < (a+1)/(a+b+2)`` (where it converges fast)
+
+    .. math:: I_x(a, b) = \frac{x^a (1-x)^b}{a\,B(a, b)}\;
+              \cfrac{1}{1 + \cfrac{d_1}{1 + \cfrac{d_2}{1 + \dots}}},\quad
+              d_{2m+1} = -\frac{(a+m)(a+b+m)\,x}{(a+2m)(a+2m+1)},\quad
+              d_{2m} = \frac{m(b-m)\,x}{(a+2m-1)(a+2m)},
+
+    the continued fraction evaluated in its even contraction by the modified Lentz algorithm
+    (``1 + d_{2m+1}`` formed from λ = a - (a+b)x, itself computed with compensated arithmetic, so
+    that nothing cancels near the mode), and the prefactor in log space: for a, b >= 10 as
+    ``-E + ½ log(ab/(a+b)) - ½ log 2π - (δ(a) + δ(b) - δ(a+b)) - log a`` with
+    ``E = a log(x₀/x) + b log(y₀/y)`` computed through ``rlog1`` near x₀ = a/(a+b) and δ the
+    Stirling remainders (DiDonato & Morris' BRCOMP), so that the huge terms of
+    ``a log x + b log(1-x) - log B(a,b)`` never cancel; for small a or b with lgamma. Otherwise
+    the same is done for ``1 - I_x(a,b) = I_{1-x}(b, a)`` and ``log1mexp`` gives log I. Hence
+    whichever of I, 1 - I is smaller is computed directly: log I is accurate also where I is
+    far below the underflow threshold (log I_{0.2}(1e5, 1e5) ≈ -44635.2) or where I is near 1.
+    The number of continued-fraction steps is largest at the mode: about 20 for a = b = 50, 250
+    for 1e5, 570 for 1e6 and 1200 for 1e7 (≈ 50 at 3 standard deviations from the mode). In the
+    rare case that ``CF_MAX_ITER`` steps are not enough (min(a, b) >~ 5e9 within a fraction of a
+    standard deviation of the mode) the leading terms of Temme's uniform asymptotic expansion
+    are used instead (:func:`_asym`, error O((a+b)^{-3/2})).
+
+    Accuracy (vs mpmath, a, b in [1e-3, 1e7], x in [0, 1]): relative error of the result
+    < 5e-13 where ``|log I| > 1e-3``, absolute error < 1e-15 otherwise. For very small a (or b)
+    the complement obtained through ``log1mexp`` loses about ``log10(1e-3/a)`` further digits
+    relative to this (the continued fraction side carries an absolute error ~1e-16 in log I).
+
+    Parameters
+    ----------
+    x : float
+        ``0 <= x <= 1``.
+    a, b : float
+        ``a, b > 0`` (finite, ``a + b < 1e300``).
+
+    Returns
+    -------
+    float
+        ``log I_x(a, b)``; ``-inf`` at x = 0, ``0`` at x = 1, ``nan`` for invalid arguments.
 
     References
     ----------
-    DLMF 8.17.22; W. H. Press et al., Numerical Recipes, 3rd ed., §6.4;
-    A. R. DiDonato & A. H. Morris, "Algorithm 708: Significant digit computation of the
-    incomplete beta function ratios", ACM TOMS 18 (1992) 360-373.
+    DLMF 8.17.22 and 8.18.9; W. H. Press et al., Numerical Recipes, 3rd ed. (2007), §5.2 and
+    §6.4; A. R. DiDonato & A. H. Morris, "Algorithm 708: Significant digit computation of the
+    incomplete beta function ratios", ACM TOMS 18 (1992) 360-373; N. M. Temme, Special
+    Functions (Wiley, 1996), §11.3.3.
     """
     return log_betainc_both(x, a, b)[0]
 
 
 @numba.njit(cache=True, fastmath=False, nogil=True)
 def log_betaincc(x, a, b):
-    """Log of the complement ``log(1 - I_x(a, b)) = log I_{1-x}(b, a)``; see :func:`log_betainc`."""
+    """Log of the complement, ``log(1 - I_x(a, b)) = log I_{1-x}(b, a)``.
+
+    Same method, accuracy and references as :func:`log_betainc` (whichever of I and 1 - I is
+    smaller is computed directly). ``0`` at x = 0, ``-inf`` at x = 1.
+    """
     return log_betainc_both(x, a, b)[1]
 
 
 @numba.njit(cache=True, fastmath=False, nogil=True)
+def _asym_grad(x, a, b):
+    """:func:`_asym` in the output format of :func:`log_betainc_with_grad`."""
+    li, lj, dia, dib = _asym(x, a, b)
+    ei = math.exp(-li)
+    ej = math.exp(-lj)
+    return li, lj, dia * ei, dib * ei, -dia * ej, -dib * ej
+
+
+@numba.njit(cache=True, fastmath=False, nogil=True)
 def log_betainc_with_grad(x, a, b):
-    """Values and (a, b)-derivatives of ``log I_x(a,b)`` and ``log(1 - I_x(a,b))``.
+    r"""Values and (a, b)-derivatives of ``log I_x(a, b)`` and ``log(1 - I_x(a, b))``.
 
-    Returns ``(lI, lJ, ∂lI/∂a, ∂lI/∂b, ∂lJ/∂a, ∂lJ/∂b)`` with ``lI = log I``,
-    ``lJ = log(1 - I)``.
-
-    Analytic method: on the side where the continued fraction is used,
+    Analytic method. On the side where the continued fraction F of :func:`log_betainc` is
+    evaluated (say for I),
     ``log I = a log x + b log(1-x) + log Γ(a+b) - log Γ(a+1) - log Γ(b) + log F``, so
 
-    .. math:: \\partial_a \\log I = \\log x - ψ(a+1) + ψ(a+b) + \\partial_a \\log F,\\qquad
-              \\partial_b \\log I = \\log(1-x) - ψ(b) + ψ(a+b) + \\partial_b \\log F,
+    .. math:: \partial_a \log I = \log x + ψ(a+b) - ψ(a+1) + \partial_a \log F,\qquad
+              \partial_b \log I = \log(1-x) + ψ(a+b) - ψ(b) + \partial_b \log F,
 
-    with ∂ log F from forward-mode differentiation of the Lentz recurrences (cf. Boik &
-    Robison-Cox 1998, who differentiate the same continued fraction). The other side follows
-    from ``∂ log(1 - I) = -I/(1 - I) · ∂ log I`` (and vice versa when the complement is the one
-    computed directly), so both are relatively accurate also where I or 1 - I is tiny.
+    where the digamma differences are taken without cancellation (:func:`digamma_diff`) and
+    ``∂ log F`` comes from forward-mode differentiation of the Lentz recurrences, run until
+    both the value and the derivatives have converged (the analogue of differentiating the
+    continued fraction term by term, Boik & Robison-Cox 1998). The other side follows from
+    ``∂ log(1 - I) = -I/(1 - I) · ∂ log I`` (and vice versa when 1 - I is the one computed
+    directly), so all four derivatives are relatively accurate also where I or 1 - I is tiny.
 
-    At ``x = 0`` and ``x = 1`` the limits are returned: at x = 0,
-    ``(−inf, 0, −inf, ψ(a+b) − ψ(b), 0, 0)``; at x = 1, ``(0, −inf, 0, 0, ψ(a+b) − ψ(a), −inf)``.
+    Accuracy (vs mpmath, a, b in [1e-3, 1e7]): relative error < 1e-11 (typically < 1e-13).
+    Where the asymptotic fallback of :func:`log_betainc` is used (min(a, b) >~ 5e9 near the
+    mode) the derivatives are those of its leading term (relative error O(1/(a+b)) < 1e-9).
+
+    Parameters
+    ----------
+    x : float
+        ``0 <= x <= 1``.
+    a, b : float
+        ``a, b > 0`` (finite, ``a + b < 1e300``).
+
+    Returns
+    -------
+    tuple of 6 floats
+        ``(lI, lJ, ∂lI/∂a, ∂lI/∂b, ∂lJ/∂a, ∂lJ/∂b)`` with ``lI = log I``, ``lJ = log(1 - I)``.
+        At x = 0 the limits ``(-inf, 0, -inf, ψ(a+b) - ψ(b), 0, 0)`` and at x = 1
+        ``(0, -inf, 0, 0, ψ(a+b) - ψ(a), -inf)`` are returned; all ``nan`` for invalid
+        arguments.
 
     References
     ----------
-    R. J. Boik & J. F. Robison-Cox, "Derivatives of the incomplete beta function",
-    J. Statistical Software 3(1) (1998); DLMF 8.17.22.
+    R. J. Boik & J. F. Robison-Cox, "Derivatives of the incomplete beta function", Journal of
+    Statistical Software 3(1) (1998); DLMF 8.17.22; DiDonato & Morris (1992), see
+    :func:`log_betainc`.
     """
     if x != x or a != a or b != b or a <= 0.0 or b <= 0.0 or x < 0.0 or x > 1.0:
         return NAN, NAN, NAN, NAN, NAN, NAN
     if x == 0.0:
-        return NINF, 0.0, NINF, digamma(a + b) - digamma(b), 0.0, 0.0
+        return NINF, 0.0, NINF, _psi_diff(b, a + b, a), 0.0, 0.0
     if x == 1.0:
-        return 0.0, NINF, 0.0, 0.0, digamma(a + b) - digamma(a), NINF
+        return 0.0, NINF, 0.0, 0.0, _psi_diff(a, a + b, b), NINF
     lx, ly = _log_x1mx(x)
-    psab = digamma(a + b)
     if x * (a + b + 2.0) < a + 1.0:
-        pa = lx - digamma(a + 1.0) + psab
-        pb = ly - digamma(b) + psab
-        f, ga, gb, _ = _cf_grad(x, a, b, abs(pa), abs(pb))
-        li = min(_log_pref(x, a, b, True) + math.log(f), 0.0)
+        pa = lx + _psi_diff(a + 1.0, a + b, b - 1.0)
+        pb = ly + _psi_diff(b, a + b, a)
+        lf, ga, gb, k = _cf_grad(x, 1.0 - x, a, b, abs(pa), abs(pb))
+        if k >= CF_MAX_ITER:
+            return _asym_grad(x, a, b)
+        li = min(_log_pref(x, a, b, True) + lf, 0.0)
         lj = log1mexp(li)
         dia = pa + ga
         dib = pb + gb
         r = -math.exp(li - lj)
         return li, lj, dia, dib, r * dia, r * dib
-    qb = ly - digamma(b + 1.0) + psab
-    qa = lx - digamma(a) + psab
-    f, gb, ga, _ = _cf_grad(1.0 - x, b, a, abs(qb), abs(qa))
-    lj = min(_log_pref(x, a, b, False) + math.log(f), 0.0)
+    qb = ly + _psi_diff(b + 1.0, a + b, a - 1.0)
+    qa = lx + _psi_diff(a, a + b, b)
+    lf, gb, ga, k = _cf_grad(1.0 - x, x, b, a, abs(qb), abs(qa))
+    if k >= CF_MAX_ITER:
+        return _asym_grad(x, a, b)
+    lj = min(_log_pref(x, a, b, False) + lf, 0.0)
     li = log1mexp(lj)
     dja = qa + ga
     djb = qb + gb
@@ -645,9 +975,10 @@ def log_betainc_with_grad(x, a, b):
 
 @numba.njit(cache=True, fastmath=False, nogil=True)
 def log_betainc_grad(x, a, b):
-    """``(∂ log I/∂a, ∂ log I/∂b, ∂ log(1-I)/∂a, ∂ log(1-I)/∂b)`` of I = I_x(a, b).
+    """``(∂ log I/∂a, ∂ log I/∂b, ∂ log(1 - I)/∂a, ∂ log(1 - I)/∂b)`` of I = I_x(a, b).
 
-    See :func:`log_betainc_with_grad` for the method.
+    Analytic derivatives; see :func:`log_betainc_with_grad` (which also returns the values at no
+    extra cost) for the method, accuracy, limits at x = 0, 1 and references.
     """
     r = log_betainc_with_grad(x, a, b)
     return r[2], r[3], r[4], r[5]
@@ -657,7 +988,12 @@ def log_betainc_grad(x, a, b):
 def betainc_grad(x, a, b):
     """``(∂I/∂a, ∂I/∂b)`` of the regularized incomplete beta function I = I_x(a, b).
 
-    ``∂I/∂θ = I · ∂ log I/∂θ`` from :func:`log_betainc_with_grad` (may underflow to 0).
+    ``∂I/∂θ = I · ∂ log I/∂θ`` from :func:`log_betainc_with_grad` (so it underflows to 0 where
+    I does; ``∂I/∂a < 0 < ∂I/∂b`` for 0 < x < 1). ``(0, 0)`` at x = 0 and x = 1.
+
+    References
+    ----------
+    R. J. Boik & J. F. Robison-Cox, J. Statistical Software 3(1) (1998).
     """
     r = log_betainc_with_grad(x, a, b)
     if x == 0.0 or x == 1.0:
