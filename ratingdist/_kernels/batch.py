@@ -28,7 +28,7 @@ _GUMBEL_SD = math.pi / math.sqrt(6.0)
 _LOG_LOG_2 = math.log(math.log(2.0))
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(cache=True, parallel=True, error_model="numpy")
 def logpmf_theta(fam, theta, aux, K):
     """log-pmf (n, K) of a quantized family at solver coordinates θ (n, 2)."""
     n = theta.shape[0]
@@ -39,7 +39,7 @@ def logpmf_theta(fam, theta, aux, K):
     return out
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(cache=True, parallel=True, error_model="numpy")
 def gsd_logpmf(params, K):
     """log-pmf (n, K) of the GSD at native parameters (ψ, ρ) (n, 2)."""
     n = params.shape[0]
@@ -50,7 +50,7 @@ def gsd_logpmf(params, K):
     return out
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(cache=True, parallel=True, error_model="numpy")
 def maxent_logpmf(params, K):
     """log-pmf (n, K) of the maximum-entropy family at (ψ, ρ) (n, 2), and convergence flags."""
     n = params.shape[0]
@@ -61,7 +61,7 @@ def maxent_logpmf(params, K):
     return out, ok
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def moment_start(fam, psi, var, K, aux):
     """Starting θ for :func:`match_moments` from the continuous (Sheppard-corrected) latent."""
     latent_var = max(var - 1.0 / 12.0, 0.25 * var, 1e-6)
@@ -84,7 +84,7 @@ def moment_start(fam, psi, var, K, aux):
     return psi, math.log(sd)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, error_model="numpy")
 def moment_starts(fam, psi, var, aux, K):
     """:func:`moment_start` for every stimulus, (n, 2)."""
     out = np.empty((psi.shape[0], 2))
@@ -93,7 +93,7 @@ def moment_starts(fam, psi, var, aux, K):
     return out
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(cache=True, parallel=True, error_model="numpy")
 def from_moments_theta(fam, psi, var, aux, K, maxit):
     """θ (n, 2) whose quantized pmf has mean ψ and variance v (interior points only)."""
     n = psi.shape[0]
@@ -113,7 +113,7 @@ def from_moments_theta(fam, psi, var, aux, K, maxit):
     return theta, ok
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(cache=True, parallel=True, error_model="numpy")
 def fit_theta(fam, counts, starts, lo, hi, aux, K, maxit):
     """Maximum-likelihood θ per stimulus, best of the given starts (n, S, 2)."""
     n = counts.shape[0]
@@ -144,7 +144,7 @@ def fit_theta(fam, counts, starts, lo, hi, aux, K, maxit):
     return theta, nll, iters, conv
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(cache=True, parallel=True, error_model="numpy")
 def fit_gsd(counts, psi0, rho0, K, maxit):
     """GSD maximum likelihood over its smooth pieces near the sample mean.
 

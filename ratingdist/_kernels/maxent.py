@@ -18,7 +18,7 @@ import numpy as np
 _NEG_INF = -np.inf
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _dual(l1, l2, K, c, h, t1, t2):
     """φ, ∇φ and ∇²φ of the maxent dual at (λ₁, λ₂) in scaled coordinates."""
     zmax = _NEG_INF
@@ -47,7 +47,7 @@ def _dual(l1, l2, K, c, h, t1, t2):
     return phi, m1 - t1, m2 - t2, m2 - m1 * m1, m3 - m1 * m2, m4 - m2 * m2
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def maxent_lambdas(psi, var, K):
     """Solve for (λ₁, λ₂) in the scaled coordinates x = (k − c)/h; interior (ψ, v) only.
 
@@ -90,7 +90,7 @@ def maxent_lambdas(psi, var, K):
     return l1, l2, c, h, abs(g1) < 1e-10 and abs(g2) < 1e-10
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def maxent_logp(psi, rho, K, logp):
     """Fill logp (K,) with the maximum-entropy log-pmf for mean ψ and shape ρ.
 

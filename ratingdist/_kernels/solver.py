@@ -25,7 +25,7 @@ DECREMENT_TOL = 1e-10
 MOMENT_TOL = 1e-11
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def family_logp(fam, th0, th1, aux, K, logp, dlogp):
     """log p_k (K,) and ∂ log p_k/∂θ (K, 2) of family ``fam`` at θ = (th0, th1)."""
     if fam == GSD_BETABINOMIAL:
@@ -36,7 +36,7 @@ def family_logp(fam, th0, th1, aux, K, logp, dlogp):
         quantized_logp(fam, th0, th1, aux, K, logp, dlogp)
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def nll_terms(fam, th0, th1, aux, c, K, logp, dlogp):
     """NLL = −Σ c_k log p_k, its gradient and the Fisher information at θ."""
     family_logp(fam, th0, th1, aux, K, logp, dlogp)
@@ -64,12 +64,12 @@ def nll_terms(fam, th0, th1, aux, c, K, logp, dlogp):
     return f, g0, g1, n * h00, n * h01, n * h11
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _clip(x, lo, hi):
     return min(max(x, lo), hi)
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _direction(g0, g1, h00, h01, h11, free0, free1):
     """Scoring direction on the free coordinates, with Levenberg damping when ill-conditioned."""
     if free0 and free1:
@@ -89,7 +89,7 @@ def _direction(g0, g1, h00, h01, h11, free0, free1):
     return 0.0, 0.0
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def minimize_nll(fam, th0, th1, lo0, hi0, lo1, hi1, aux, c, K, maxit, logp, dlogp):
     """Projected Fisher scoring from θ = (th0, th1) inside the box [lo, hi].
 
@@ -124,7 +124,7 @@ def minimize_nll(fam, th0, th1, lo0, hi0, lo1, hi1, aux, c, K, maxit, logp, dlog
     return th0, th1, f, maxit, False
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _moment_residual(fam, th0, th1, aux, K, psi, var, logp, dlogp):
     """(mean − ψ, variance − v) at θ and its Jacobian."""
     family_logp(fam, th0, th1, aux, K, logp, dlogp)
@@ -148,7 +148,7 @@ def _moment_residual(fam, th0, th1, aux, K, psi, var, logp, dlogp):
     return m - psi, v - var, dm0, dm1, de0 - 2.0 * m * dm0, de1 - 2.0 * m * dm1
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def match_moments(fam, th0, th1, aux, K, psi, var, maxit, logp, dlogp):
     """Newton's method with backtracking for θ whose pmf has mean ψ and variance v.
 
@@ -191,7 +191,7 @@ def match_moments(fam, th0, th1, aux, K, psi, var, maxit, logp, dlogp):
     return th0, th1, abs(r0) < MOMENT_TOL and abs(r1) < MOMENT_TOL
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _mean_var(fam, th0, th1, aux, K, logp, dlogp):
     family_logp(fam, th0, th1, aux, K, logp, dlogp)
     m = 0.0
@@ -204,7 +204,7 @@ def _mean_var(fam, th0, th1, aux, K, logp, dlogp):
     return m, e2 - m * m
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _match_mean(fam, location_first, outer, lo, hi, aux, K, psi, logp, dlogp):
     """Bisect the location-like coordinate for mean ψ at a fixed outer coordinate.
 
@@ -228,7 +228,7 @@ def _match_mean(fam, location_first, outer, lo, hi, aux, K, psi, logp, dlogp):
     return mid, v
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def match_moments_nested(fam, aux, K, psi, var, logp, dlogp):
     """Safeguarded fallback of :func:`match_moments`: nested bisections on monotone maps.
 

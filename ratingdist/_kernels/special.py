@@ -51,7 +51,7 @@ _DIGAMMA_ROOT_LO = 9.549995429965697e-17
 # ---------------------------------------------------------------------------------------------
 # elementary log-space helpers
 # ---------------------------------------------------------------------------------------------
-@numba.njit(cache=True, fastmath=False, nogil=True)
+@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def log1mexp(x):
     r"""Stable ``log(1 - exp(x))`` for ``x <= 0``.
 
@@ -82,7 +82,7 @@ def log1mexp(x):
     return math.log1p(-math.exp(x))
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True)
+@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def logaddexp(a, b):
     """Stable ``log(exp(a) + exp(b))``.
 
@@ -103,7 +103,7 @@ def logaddexp(a, b):
     return a + math.log1p(math.exp(b - a))
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True)
+@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def logsubexp(a, b):
     """Stable ``log(exp(a) - exp(b))`` for ``a >= b``.
 
@@ -123,7 +123,7 @@ def logsubexp(a, b):
     return a + log1mexp(b - a)
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True)
+@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def log_expit(x):
     """Log of the logistic cdf, ``log(1 / (1 + e^{-x})) = -log1p(e^{-x})``, stable for all x.
 
@@ -144,7 +144,7 @@ def log_expit(x):
 # ---------------------------------------------------------------------------------------------
 # normal distribution
 # ---------------------------------------------------------------------------------------------
-@numba.njit(cache=True, fastmath=False, nogil=True)
+@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def norm_logpdf(z):
     """Log density of the standard normal distribution, ``-z**2 / 2 - log(2π) / 2``.
 
@@ -155,7 +155,7 @@ def norm_logpdf(z):
     return -0.5 * z * z - HALF_LOG_2PI
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True)
+@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def _two_prod(u, v):
     """``(p, e)`` with ``p = fl(u v)`` and ``p + e = u v`` exactly (Dekker 1971, Veltkamp split;
     no FMA needed; valid for ``|u|, |v| < 1e300``)."""
@@ -169,7 +169,7 @@ def _two_prod(u, v):
     return p, ((uh * vh - p) + uh * vl + ul * vh) + ul * vl
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True)
+@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def _scaled_arg(z):
     """``(t, t_lo)`` with ``t + t_lo = |z|/√2`` to ~1e-32 relative, for ``|z| < 1e300``."""
     u = abs(z)
@@ -177,7 +177,7 @@ def _scaled_arg(z):
     return t, e + u * _SQRT1_2_LO
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True)
+@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def log_ndtr(z):
     r"""Log of the standard normal cdf, ``log Φ(z)``, accurate for all real z.
 
@@ -235,7 +235,7 @@ def log_ndtr(z):
 # ---------------------------------------------------------------------------------------------
 # gamma-function family
 # ---------------------------------------------------------------------------------------------
-@numba.njit(cache=True, fastmath=False, nogil=True)
+@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def digamma(x):
     r"""Digamma function ψ(x) = d log Γ(x)/dx for ``x > 0``.
 
@@ -311,7 +311,7 @@ def digamma(x):
     return math.log(x) - 0.5 / x - s - acc
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True)
+@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def _psi_diff(x0, x1, h):
     """``ψ(x1) - ψ(x0)`` with ``h = x1 - x0`` passed separately (each as exact as the caller has
     it); see :func:`digamma_diff`."""
@@ -341,7 +341,7 @@ def _psi_diff(x0, x1, h):
     return acc + lr + 0.5 * (h / x0) / x1 - s * t
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True)
+@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def digamma_diff(x, h):
     r"""``ψ(x + h) - ψ(x)`` for ``x > 0``, ``x + h > 0``, without cancellation when |h| << x.
 
@@ -369,7 +369,7 @@ def digamma_diff(x, h):
     return _psi_diff(x, x + h, h)
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True)
+@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def stirling_corr(x):
     r"""Remainder of Stirling's formula, ``δ(x) = log Γ(x) - (x - ½) log x + x - ½ log 2π``.
 
@@ -400,7 +400,7 @@ def stirling_corr(x):
     return s / x
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True)
+@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def _lgamma_ratio_big(a, b):
     """``log Γ(b) - log Γ(a + b)`` for ``b >= 10`` without cancellation (Stirling form).
 
@@ -415,7 +415,7 @@ def _lgamma_ratio_big(a, b):
     )
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True)
+@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def log_beta(a, b):
     r"""Log of the beta function, ``log B(a, b)`` for ``a, b > 0``, stable for large arguments.
 
@@ -456,7 +456,7 @@ def log_beta(a, b):
     )
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True)
+@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def rlog1(t):
     """``t - log1p(t)`` for ``t > -1``, without cancellation near ``t = 0``.
 
@@ -489,7 +489,7 @@ def rlog1(t):
 # ---------------------------------------------------------------------------------------------
 # regularized incomplete beta function in log space
 # ---------------------------------------------------------------------------------------------
-@numba.njit(cache=True, fastmath=False, nogil=True)
+@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def _log_x1mx(x):
     """``(log x, log(1 - x))`` for ``0 < x < 1``, both from the exact x."""
     if x < 0.5:
@@ -497,7 +497,7 @@ def _log_x1mx(x):
     return math.log(x), math.log(1.0 - x)  # 1 - x is exact for x >= 1/2 (Sterbenz)
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True)
+@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def _lambda(x, y, a, b):
     """``λ = a - (a+b) x = (a+b) y - b`` (y = 1 - x) to full relative precision.
 
@@ -515,7 +515,7 @@ def _lambda(x, y, a, b):
     return ((p - b) + pe) + se * y
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True)
+@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def _kl_exponent(x, a, b, lx, ly):
     """``(E, λ)`` with ``E = a log(x₀/x) + b log(y₀/y) >= 0`` (x₀ = a/(a+b), y₀ = 1 - x₀,
     y = 1 - x) and ``λ = a - (a+b) x``, without cancellation near the mode (DiDonato & Morris
@@ -535,7 +535,7 @@ def _kl_exponent(x, a, b, lx, ly):
     return a * u + b * v, lam
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True)
+@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def _log_pref(x, a, b, div_by_a):
     """``log(x^a (1-x)^b / (c B(a, b)))`` with ``c = a`` (div_by_a) or ``c = b``, for 0 < x < 1.
 
@@ -591,7 +591,7 @@ def _log_pref(x, a, b, div_by_a):
     return r - math.lgamma(b + 1.0)
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True)
+@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def _asym(x, a, b):
     """Leading terms of Temme's uniform expansion, for huge a, b near the mode.
 
@@ -628,7 +628,7 @@ def _asym(x, a, b):
     return li, lj, di * wa, di * wb
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True)
+@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def _cf_value(x, y, a, b):
     """Continued fraction F with I_x(a, b) = x^a (1-x)^b / (a B(a, b)) · F; ``y = 1 - x``.
 
@@ -684,7 +684,7 @@ def _cf_value(x, y, a, b):
     return -math.log(f), k
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True)
+@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def _cf_grad(x, y, a, b, sa, sb):
     """Continued fraction F of :func:`_cf_value` and its log-derivatives in a and b.
 
@@ -782,7 +782,7 @@ def _cf_grad(x, y, a, b, sa, sb):
     return -math.log(f), -ga, -gb, k
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True)
+@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def log_betainc_both(x, a, b):
     """``(log I_x(a, b), log(1 - I_x(a, b)))`` at the cost of one continued fraction.
 
@@ -822,7 +822,7 @@ def log_betainc_both(x, a, b):
     return log1mexp(lj), lj
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True)
+@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def log_betainc(x, a, b):
     r"""Log of the regularized incomplete beta function, ``log I_x(a, b)``.
 
@@ -879,7 +879,7 @@ def log_betainc(x, a, b):
     return log_betainc_both(x, a, b)[0]
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True)
+@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def log_betaincc(x, a, b):
     """Log of the complement, ``log(1 - I_x(a, b)) = log I_{1-x}(b, a)``.
 
@@ -889,7 +889,7 @@ def log_betaincc(x, a, b):
     return log_betainc_both(x, a, b)[1]
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True)
+@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def _asym_grad(x, a, b):
     """:func:`_asym` in the output format of :func:`log_betainc_with_grad`."""
     li, lj, dia, dib = _asym(x, a, b)
@@ -898,7 +898,7 @@ def _asym_grad(x, a, b):
     return li, lj, dia * ei, dib * ei, -dia * ej, -dib * ej
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True)
+@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def log_betainc_with_grad(x, a, b):
     r"""Values and (a, b)-derivatives of ``log I_x(a, b)`` and ``log(1 - I_x(a, b))``.
 
@@ -973,7 +973,7 @@ def log_betainc_with_grad(x, a, b):
     return li, lj, r * dja, r * djb, dja, djb
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True)
+@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def log_betainc_grad(x, a, b):
     """``(∂ log I/∂a, ∂ log I/∂b, ∂ log(1 - I)/∂a, ∂ log(1 - I)/∂b)`` of I = I_x(a, b).
 
@@ -984,7 +984,7 @@ def log_betainc_grad(x, a, b):
     return r[2], r[3], r[4], r[5]
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True)
+@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def betainc_grad(x, a, b):
     """``(∂I/∂a, ∂I/∂b)`` of the regularized incomplete beta function I = I_x(a, b).
 
