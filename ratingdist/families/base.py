@@ -146,8 +146,14 @@ class Family(ABC):
         out[at_min] = least_spread_pmf(m[at_min], K)
         out[at_max] = extremes_pmf(m[at_max], K)
         if inner.any():
-            out[inner] = self.pmf(self.from_moments(m[inner], v[inner], K), K)
+            out[inner] = self._interior_pmf_from_moments(m[inner], v[inner], K)
         return out
+
+    def _interior_pmf_from_moments(
+        self, mean: NDArray[np.float64], var: NDArray[np.float64], K: int
+    ) -> NDArray[np.float64]:
+        """pmf of interior (mean, variance) pairs, through the native parameters."""
+        return self.pmf(self.from_moments(mean, var, K), K)
 
     # -- conveniences ----------------------------------------------------------------------
     def freeze(self, params: ArrayLike, K: int = scale.DEFAULT_K) -> RatingDistribution:

@@ -21,7 +21,7 @@ from scipy import special
 
 from .. import scale
 from .._kernels import batch, codes
-from .base import BoundsDict, Family, as_params, extremes_pmf, first_bad, least_spread_pmf
+from .base import BoundsDict, Family, as_params, first_bad
 
 #: Newton iterations allowed when matching a mean and a variance.
 _MOMENT_MAXIT = 200
@@ -173,26 +173,11 @@ class QuantizedFamily(Family):
             )
         return theta
 
-    def pmf_from_moments(
-        self, mean: ArrayLike, var: ArrayLike, K: int = scale.DEFAULT_K
-    ) -> NDArray[np.float64]:
-        """pmf (n, K) with the given mean and variance (limits on the boundary).
-
-        Computed in the solver coordinates, so members whose native parameters round off
-        (e.g. a logit-logistic median within 1e-17 of 0 or 1) keep their exact pmf.
-        """
-        K = scale.check_K(K)
-        m, v = scale.check_moments(mean, var, K)
-        m, v = m.ravel(), v.ravel()
-        at_min, at_max = scale.on_boundary(m, v, K)
-        inner = ~(at_min | at_max)
-        out = np.empty((len(m), K))
-        out[at_min] = least_spread_pmf(m[at_min], K)
-        out[at_max] = extremes_pmf(m[at_max], K)
-        if inner.any():
-            theta = self._theta_from_moments(m[inner], v[inner], K)
-            out[inner] = np.exp(batch.logpmf_theta(self.solver_code(), theta, self._aux(K), K))
-        return out
+    def _interior_pmf_from_moments(self, mean, var, K):
+        """pmf in the solver coordinates, so members whose native parameters round off (e.g. a
+        logit-logistic median within 1e-17 of 0 or 1) keep their exact pmf."""
+        theta = self._theta_from_moments(mean, var, K)
+        return np.exp(batch.logpmf_theta(self.solver_code(), theta, self._aux(K), K))
 
     @abstractmethod
     def _limit_least_spread(self, mean: NDArray[np.float64], K: int) -> NDArray[np.float64]:
