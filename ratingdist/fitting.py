@@ -60,11 +60,8 @@ def degenerate_support(counts: NDArray) -> NDArray[np.bool_]:
     For these the empirical pmf is a limit of every family, so it is the maximum-likelihood fit.
     """
     nonzero = counts > 0
-    n_nonzero = nonzero.sum(axis=1)
-    first = nonzero.argmax(axis=1)
-    last = counts.shape[1] - 1 - nonzero[:, ::-1].argmax(axis=1)
-    extremes = nonzero[:, 0] & nonzero[:, -1] & (n_nonzero == 2)
-    return (n_nonzero == 1) | ((n_nonzero == 2) & (last - first == 1)) | extremes
+    extremes = nonzero[:, 0] & nonzero[:, -1] & (nonzero.sum(axis=1) == 2)
+    return gof.least_spread_support(counts) | extremes
 
 
 class FitResult:

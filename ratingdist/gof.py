@@ -65,12 +65,15 @@ def bic(total_nll: float, n_stimuli: int, n_params: int = 2) -> float:
     return n_params * n_stimuli * np.log(n_stimuli) + 2.0 * total_nll
 
 
-def _always_fits(counts: NDArray) -> NDArray[np.bool_]:
-    """One non-zero category, or two neighbouring ones: every family fits exactly, p = 1."""
-    nonzero = counts > 0
+def least_spread_support(counts: NDArray) -> NDArray[np.bool_]:
+    """Rows with one non-zero category or two neighbouring ones.
+
+    Every family fits them exactly (their bootstrap p-value is 1, Nawała et al. 2020).
+    """
+    nonzero = np.asarray(counts) > 0
     n_nonzero = nonzero.sum(axis=1)
     first = nonzero.argmax(axis=1)
-    last = counts.shape[1] - 1 - nonzero[:, ::-1].argmax(axis=1)
+    last = nonzero.shape[1] - 1 - nonzero[:, ::-1].argmax(axis=1)
     return (n_nonzero == 1) | ((n_nonzero == 2) & (last - first == 1))
 
 
@@ -128,7 +131,7 @@ def bootstrap_pvalue(
         threshold = observed[start:stop, None] * (1 - 1e-9) - 1e-12
         exceed[start:stop] = (g_boot >= threshold).sum(axis=1)
     p = exceed / n_boot
-    p[_always_fits(counts)] = 1.0
+    p[least_spread_support(counts)] = 1.0
     return p
 
 
