@@ -10,13 +10,12 @@ of every stimulus by maximum likelihood, judge and compare the fits.
 [[0.669, 0.245]]
 """
 
-from . import datasets, gof, qoe, scale
+from . import datasets, evaluation, gof, qoe, scale
+from ._version import __version__ as __version__
 from .data import RatingCounts
 from .families import FAMILIES, Family, family
 from .fitting import FitResult, compare, fit, fit_all
 from .frozen import RatingDistribution
-
-__version__ = "0.1.0"
 
 __all__ = [
     "FAMILIES",
@@ -26,6 +25,7 @@ __all__ = [
     "RatingDistribution",
     "compare",
     "datasets",
+    "evaluation",
     "family",
     "fit",
     "fit_all",
