@@ -3,6 +3,7 @@
     ratingdist compare koniq10k
     ratingdist fit vqeg-hdtv --families gsd normal --output fits.xlsx
     ratingdist qoe koniq10k --family logit-logistic --quantile 0.1 0.9 --gob --stimuli 100117038.jpg
+    ratingdist evaluate vqeg-hdtv --train-sizes 5 10 20 --repeats 10 -o summary.csv
     ratingdist plot gtest-cdf koniq10k -o gtest_cdf.png
     ratingdist plot model-difference normal maxent --metric aitchison -o difference.png
 
@@ -26,7 +27,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from . import datasets, qoe
+from . import datasets, evaluation, qoe
 from .data import RatingCounts
 from .families import FAMILIES, family
 from .fitting import FitResult, compare, fit
@@ -273,6 +274,74 @@ def _run_plot(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- evaluate ------------------------------------------------------------------------------
+def _run_evaluate(args: argparse.Namespace) -> int:
+    for path in (args.output, args.per_stimulus):
+        if path:
+            _check_suffix(path, TABLE_FORMATS, "--output" if path == args.output else
+                          "--per-stimulus")
+    counts = _select(_load(args.source), args.stimuli)
+    progress = sys.stderr.isatty() if args.progress is None else args.progress
+    ex = evaluation.predictive_experiment(
+        counts, args.families, args.train_sizes, args.repeats, args.seed,
+        methods=args.methods, progress=progress,
+    )
+    if args.per_stimulus:
+        _write_table(ex.table, args.per_stimulus)
+    if args.output:
+        _write_table(ex.summary, args.output)
+        return 0
+    print(f"{args.source}: {len(counts)} stimuli; test NLL per rating, mean over stimuli of "
+          f"{args.repeats} random splits per train size (seed {args.seed})")
+    columns = ["train_size", "predictor", "mean_nll", "se", "share_infinite",
+               "delta_add_half", "delta_add_best"]
+    _print_table(ex.summary[columns])
+    print("\nbest family predictor per train size:")
+    _print_table(ex.best()[["train_size", "best_predictor", "best_nll", "add_half_nll",
+                            "add_best_nll", "best_alpha", "beats_add_half", "beats_add_best"]])
+    return 0
+
+
+def _positive_int(text: str) -> int:
+    """argparse type: a whole number >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1: {text!r}")
+    return value
+
+
+def _add_evaluate(sub) -> None:
+    source = argparse.ArgumentParser(add_help=False)
+    source.add_argument("source", help="dataset name (koniq10k, vqeg-hdtv) or a count table "
+                        "(.csv, .parquet, .xlsx with c1..cK or n1..nK columns)")
+    source.add_argument("--stimuli", nargs="+", metavar="ID",
+                        help="stimulus ids to use (default: all)")
+    _families_option(source)
+    cmd = sub.add_parser(
+        "evaluate", parents=[source],
+        help="predict held-out ratings: every family against smoothing baselines",
+        description="Split every stimulus' ratings at random into train and test parts, "
+        "predict the test ratings from the train ratings with every family (plain MLE, "
+        "floored MLE, MLE with pseudo-counts, posterior predictive) and with the empirical, "
+        "add-1/2 and best add-alpha baselines, and report the mean test NLL per rating.",
+    )
+    cmd.add_argument("--train-sizes", nargs="+", type=_positive_int, default=[5, 10, 20],
+                     metavar="N", help="train ratings per stimulus (default 5 10 20)")
+    cmd.add_argument("--repeats", type=_positive_int, default=10,
+                     help="random splits per train size (default 10)")
+    cmd.add_argument("--seed", type=int, default=0, help="seed of the splits (default 0)")
+    cmd.add_argument("--methods", nargs="+", choices=evaluation.METHODS,
+                     default=list(evaluation.METHODS), metavar="METHOD",
+                     help=f"family predictors (default: all of {', '.join(evaluation.METHODS)})")
+    cmd.add_argument("--output", "-o", help="write the summary (.csv, .parquet, .xlsx)")
+    cmd.add_argument("--per-stimulus", metavar="FILE",
+                     help="write the tidy per-stimulus table (.csv, .parquet, .xlsx)")
+    cmd.set_defaults(run=_run_evaluate)
+
+
 # -- parser --------------------------------------------------------------------------------
 def _source_options(stimuli_required: bool = False) -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
@@ -296,7 +365,7 @@ def _families_option(parent: argparse.ArgumentParser) -> None:
     )
     parent.add_argument(
         "--progress", action=argparse.BooleanOptionalAction, default=None,
-        help="progress bar over the families on stderr (default: only on a terminal)",
+        help="a progress bar on stderr (default: only on a terminal)",
     )
 
 
@@ -413,6 +482,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_compare_and_fit(sub)
     _add_qoe(sub)
+    _add_evaluate(sub)
     _add_plot(sub)
     return parser
 

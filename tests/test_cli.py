@@ -195,6 +195,35 @@ def test_plot_latent_density_in_a_fresh_process(vqeg, tmp_path):
     assert out.returncode == 0 and path.read_bytes().startswith(b"%PDF")
 
 
+# -- evaluate --------------------------------------------------------------------------------
+@pytest.mark.data
+def test_evaluate_prints_the_summary_and_writes_tables(vqeg, tmp_path):
+    summary, per_stimulus = tmp_path / "summary.csv", tmp_path / "stimuli.parquet"
+    out = run("evaluate", "vqeg-hdtv", "--families", "beta", "--train-sizes", "5", "--repeats",
+              "2", "--methods", "mle", "posterior", "--per-stimulus", str(per_stimulus))
+    assert out.returncode == 0
+    assert "vqeg-hdtv: 864 stimuli" in out.stdout and "beta/posterior" in out.stdout
+    assert "best family predictor per train size" in out.stdout
+    assert main(["evaluate", "vqeg-hdtv", "--families", "beta", "--train-sizes", "5",
+                 "--repeats", "2", "--methods", "mle", "posterior", "-o", str(summary)]) == 0
+    table = pd.read_csv(summary)
+    expected = rd.evaluation.predictive_experiment(
+        vqeg, ["beta"], [5], repeats=2, methods=["mle", "posterior"]
+    ).summary
+    np.testing.assert_allclose(table["mean_nll"], expected["mean_nll"], rtol=1e-12)
+    stimuli = pd.read_parquet(per_stimulus)
+    assert len(stimuli) == 864 * len(expected) and set(stimuli["train_size"]) == {5}
+
+
+@pytest.mark.data
+def test_evaluate_bad_arguments(vqeg):
+    assert_one_line_error(run("evaluate", "vqeg-hdtv", "--train-sizes", "30"),
+                          "no stimulus has more than 30 ratings")
+    assert_one_line_error(run("evaluate", "vqeg-hdtv", "-o", "summary.txt"), "--output must end")
+    assert run("evaluate", "vqeg-hdtv", "--train-sizes", "0").returncode == 2
+
+
+
 # -- bad input -------------------------------------------------------------------------------
 def test_bad_input_is_one_line_and_exit_code_2(tmp_path, capsys):
     assert main(["compare", str(tmp_path / "missing.csv")]) == 2
