@@ -10,6 +10,8 @@ of every stimulus by maximum likelihood, judge and compare the fits.
 [[0.669, 0.245]]
 """
 
+import importlib
+
 from . import datasets, evaluation, gof, qoe, scale
 from ._version import __version__ as __version__
 from .data import RatingCounts
@@ -30,6 +32,15 @@ __all__ = [
     "fit",
     "fit_all",
     "gof",
+    "plots",
     "qoe",
     "scale",
 ]
+
+
+def __getattr__(name: str):
+    """``rd.plots`` is imported on first use, so that ``import ratingdist`` needs no matplotlib
+    start-up."""
+    if name == "plots":
+        return importlib.import_module(f"{__name__}.plots")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -332,6 +332,8 @@ def _fit_maxent(fam: MaxEnt, c: NDArray, K: int):
     params = fam.from_moments(mean, var, K)
     limit = degenerate_support(c)
     probs = fam.pmf(params, K)
+    # the limit pmf itself: the solver leaves probabilities of order 1e-15 where it has zeros
+    probs[limit] = _empirical(c[limit])
     n = len(c)
     return params, probs, np.zeros(n, int), np.ones(n, bool), limit, np.zeros(n, bool)
 
@@ -350,8 +352,10 @@ def _fit_gsd(fam: GSD, c: NDArray, K: int):
         params[todo] = np.clip(p, [1.0, 0.0], [K, 1.0])
         iterations[todo] = it
         converged[todo] = ok
-    # degenerate rows: the moment estimate attains the empirical pmf (a boundary, not a limit)
+    # degenerate rows: the moment estimate attains the empirical pmf (a boundary, not a limit);
+    # it is returned exactly (the closed form leaves rounding-level mass in empty categories)
     probs = fam.pmf(params, K)
+    probs[degenerate] = _empirical(c[degenerate])
     return params, probs, iterations, converged, np.zeros(n, bool), np.zeros(n, bool)
 
 

@@ -325,3 +325,12 @@ def test_koniq_subsampled_mos_as_predictor(koniq):
     assert 0.2 < ratio < 0.9
     table = iqa.correlations(x, y, ci95, mapping="poly3", n_boot=30, seed=0)
     assert table.loc["outlier_ratio", "estimate"] == ratio
+
+
+def test_bootstrap_skips_resamples_where_a_mapping_cannot_be_fitted():
+    x = np.array([1.0, 1.0, 1.0, 1.0, 2.0, 1.0, 1.0, 1.0])
+    y = np.arange(1.0, 9.0)
+    table = iqa.correlations(x, y, mapping="poly3", n_boot=60, seed=1)
+    assert np.isfinite(table[["lower", "upper"]].to_numpy()).all()
+    ci = iqa.bootstrap_ci(lambda a, b: iqa.plcc(a, b, "logistic4"), x, y, n_boot=60, seed=1)
+    assert np.isfinite([ci.lower, ci.upper]).all()

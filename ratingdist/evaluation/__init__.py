@@ -48,7 +48,13 @@ from .iqa import (
     srcc,
 )
 from .posterior import posterior_predictive
-from .predictive import METHODS, PredictiveExperiment, predictive_experiment, split_counts
+from .predictive import (
+    METHODS,
+    PredictiveExperiment,
+    add_alpha,
+    predictive_experiment,
+    split_counts,
+)
 
 __all__ = [
     "DEFAULT_METRICS",
@@ -57,6 +63,7 @@ __all__ = [
     "METRICS",
     "FittedMapping",
     "PredictiveExperiment",
+    "add_alpha",
     "aitchison",
     "bhattacharyya",
     "bhattacharyya_coefficient",

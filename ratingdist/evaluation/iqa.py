@@ -482,9 +482,19 @@ def bootstrap_ci(
         raise ValueError(f"the arrays differ in length: {[len(a) for a in arrays]}")
     estimate = float(metric(*arrays))
     rows = np.random.default_rng(seed).integers(0, len(arrays[0]), (n_boot, len(arrays[0])))
-    replicates = np.array([float(metric(*(a[r] for a in arrays))) for r in rows])
+    replicates = np.array([_or_nan(lambda r=r: float(metric(*(a[r] for a in arrays))), 1)
+                           for r in rows]).ravel()
     lower, upper = _percentile_interval(replicates, level)
     return pd.Series({"estimate": estimate, "lower": float(lower), "upper": float(upper)})
+
+
+def _or_nan(call: Callable[[], object], size: int) -> NDArray[np.float64]:
+    """A replicate's value(s), or NaN where the resample is degenerate (e.g. constant, so
+    that a mapping cannot be fitted)."""
+    try:
+        return np.asarray(call(), dtype=np.float64).reshape(size)
+    except ValueError:
+        return np.full(size, np.nan)
 
 
 def _measures(
@@ -549,7 +559,9 @@ def correlations(
     else:
         rows = np.random.default_rng(seed).integers(0, len(X), (n_boot, len(X)))
         replicates = np.array([
-            list(_measures(X[r], Y[r], None if ci is None else ci[r], mapping).values())
+            _or_nan(lambda r=r: list(
+                _measures(X[r], Y[r], None if ci is None else ci[r], mapping).values()
+            ), len(names))
             for r in rows
         ])
         lower, upper = _percentile_interval(replicates, level)
