@@ -15,6 +15,8 @@ from scipy import stats
 import ratingdist as rd
 from ratingdist.evaluation import predictive as pred
 
+from . import reference_posterior as ref
+
 #: (dataset fixture, train sizes) of the headline experiment.
 HEADLINE = (("VQEG-HDTV", "vqeg", (5, 10, 20)), ("KonIQ-10k", "koniq", (10, 20, 40)))
 #: Families closed under reversing the scale (k → K + 1 − k).
@@ -83,6 +85,31 @@ def test_posterior_predictive_is_a_positive_pmf_symmetric_under_reversal(c, name
     assert np.all(q > 0)
     np.testing.assert_allclose(q.sum(axis=1), 1.0, atol=1e-12)
     np.testing.assert_allclose(q[1], q[0][::-1], rtol=1e-6, atol=1e-12)
+
+
+#: (family, counts, largest relative error) checked against the independent adaptive cubature.
+REFERENCE_CASES = (
+    ("gsd", [0, 2, 5, 2, 1], 2e-3),
+    ("gsd", [0, 8, 20, 8, 4], 2e-3),
+    ("gsd", [1, 3, 1, 0, 0], 2e-3),
+    ("gsd", [0, 0, 3, 2, 0], 5e-3),
+    ("maxent", [0, 1, 6, 12, 1], 5e-4),
+    ("maxent", [0, 4, 10, 4, 2], 5e-4),
+    ("maxent", [0, 0, 12, 8, 0], 2e-2),
+    ("logit-logistic", [0, 1, 6, 12, 1], 5e-4),
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "counts", "rtol"), REFERENCE_CASES)
+def test_posterior_predictive_matches_adaptive_cubature(name, counts, rtol):
+    """The grid quadrature against tests/reference_posterior.py (adaptive Gauss–Kronrod,
+    written separately): ~1e-4 relative on spread panels; panels in two adjacent categories,
+    whose posterior piles up against ρ = 1, to ~1e-2 relative (< 1e-3 absolute)."""
+    ours = rd.evaluation.posterior_predictive([counts], name)[0]
+    theirs = ref.posterior_predictive_reference(counts, name)
+    np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=0)
+    assert np.abs(ours - theirs).max() < 1e-3
 
 
 def test_posterior_predictive_of_degenerate_panels_is_well_defined():
