@@ -12,7 +12,7 @@ by its own numerical integration. Only the family pmf is taken from :mod:`rating
 Method
 ------
 Globally adaptive cubature on rectangles with the tensor Gauss–Kronrod 7/15 rule (225 nodes per
-rectangle, all rectangles of a round evaluated in one vectorized call):
+rectangle; the nodes of all rectangles of a round go through vectorized family calls):
 
 * the ψ range is split at the integers ``2..K−1``, where ``v_min`` (and hence ``p``) has kinks;
 * for the GSD the ρ range is split along the curve ``ρ = C(ψ)``, where the GSD changes formula,
@@ -32,7 +32,10 @@ rectangle, all rectangles of a round evaluated in one vectorized call):
   and a rectangle is bisected along its worse direction while the summed estimates exceed
   ``tol · (∫ p_k L + floor · ∫ L)`` for some ``k``. Rectangles adjacent to ``ρ → 0``, ``ρ → 1``
   or ``ψ → 1, K`` are refined geometrically towards the border by this rule, which handles
-  posteriors piling up against it. The nodes never lie on the border itself.
+  posteriors piling up against it. The nodes never lie on the border itself;
+* nodes where the family pmf cannot be evaluated get zero weight (isolated failures are first
+  retried at slightly displaced points); see the Notes of
+  :func:`posterior_predictive_reference`.
 
 The estimates ``|K15 − G7|`` are conservative: the achieved accuracy is usually far better than
 ``tol`` (see ``tests/test_reference_posterior_selfcheck.py``).
@@ -42,6 +45,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import warnings
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -108,12 +112,18 @@ WK = np.concatenate([_WK_HALF, _WK_HALF[-2::-1]])
 WG = np.concatenate([_WG_HALF, _WG_HALF[-2::-1]])
 
 _MAX_ROUNDS = 60
-#: Points per vectorized pmf call (a call that raises is retried on halves of its chunk).
-_CHUNK = 4096
+#: Points per vectorized pmf call.
+_CHUNK = 128
 #: Displacements (towards the centre of the domain) at which a failed pmf evaluation is retried.
-_NUDGE = (1e-9, 1e-8, 1e-7, 1e-6)
+_NUDGE = (1e-9, 1e-7, 1e-5)
+#: Largest fraction of failed nodes in a cell for which the failures are retried.
+_ISOLATED = 0.25
 #: Evaluation points whose likelihood bound is below exp(-_SKIP) L_max are not evaluated.
 _SKIP = 60.0
+#: Leaves that hold a node where the family cannot be evaluated are not split below this area.
+_FREEZE_AREA = 1e-6
+#: Number of failed nodes beyond which no leaf holding a failed node is refined any more.
+_MAX_FAILED = 1000
 
 
 # --------------------------------------------------------------------------------------------
@@ -161,24 +171,24 @@ def _raw_pmf(name: str, K: int) -> Callable[[NDArray, NDArray], NDArray]:
 def _guarded(fun: Callable, psi: NDArray, rho: NDArray, K: int) -> NDArray[np.float64]:
     """``fun`` on many points; a point whose evaluation raises gets a row of NaN.
 
-    The points are evaluated in chunks; a chunk that raises is bisected down to single points.
+    The points are evaluated in chunks of ``_CHUNK``; a chunk that raises is evaluated again
+    point by point.
     """
-    if len(psi) > _CHUNK:
-        return np.concatenate(
-            [
-                _guarded(fun, psi[i : i + _CHUNK], rho[i : i + _CHUNK], K)
-                for i in range(0, len(psi), _CHUNK)
-            ]
-        )
-    try:
-        return np.asarray(fun(psi, rho), dtype=np.float64).reshape(len(psi), K)
-    except Exception:
-        if len(psi) == 1:
-            return np.full((1, K), np.nan)
-        h = len(psi) // 2
-        return np.concatenate(
-            [_guarded(fun, psi[:h], rho[:h], K), _guarded(fun, psi[h:], rho[h:], K)]
-        )
+    out = np.full((len(psi), K), np.nan)
+
+    def attempt(a: int, b: int) -> bool:
+        try:
+            out[a:b] = np.asarray(fun(psi[a:b], rho[a:b]), dtype=np.float64).reshape(-1, K)
+        except Exception:
+            return False
+        return True
+
+    for start in range(0, len(psi), _CHUNK):
+        stop = min(start + _CHUNK, len(psi))
+        if not attempt(start, stop) and stop - start > 1:
+            for i in range(start, stop):
+                attempt(i, i + 1)
+    return out
 
 
 def family_pmf_psi_rho(
@@ -331,14 +341,23 @@ class _Cubature:
         self.val = np.empty((0, K + 1))
         self.err_psi = np.empty((0, K + 1))
         self.err_t = np.empty((0, K + 1))
+        self.has_failed = np.empty(0, dtype=bool)
 
-    def _pmf(self, psi: NDArray, rho: NDArray) -> NDArray[np.float64]:
-        """Family pmf; a failed point is retried at points moved inwards by ``_NUDGE``."""
+    def _pmf(self, psi: NDArray, rho: NDArray, cell: NDArray) -> NDArray[np.float64]:
+        """Family pmf; isolated failures are retried at points moved inwards by ``_NUDGE``.
+
+        A failure counts as isolated when at most ``_ISOLATED`` of the evaluated nodes of its
+        cell failed; denser failures mark a region where the family cannot be evaluated.
+        """
         out = _guarded(self.fun, psi, rho, self.K)
         s_psi = np.sign(0.5 * (1.0 + self.K) - psi)
         s_rho = np.sign(0.5 - rho)
+        failed = ~np.all(np.isfinite(out), axis=1)
+        n_cell = np.bincount(cell)
+        frac = np.bincount(cell, weights=failed)[cell] / n_cell[cell]
+        retry = frac <= _ISOLATED
         for step in _NUDGE:
-            bad = ~np.all(np.isfinite(out), axis=1)
+            bad = ~np.all(np.isfinite(out), axis=1) & retry
             if not bad.any():
                 break
             out[bad] = _guarded(
@@ -371,7 +390,8 @@ class _Cubature:
         # points whose likelihood is provably below exp(-_SKIP) times the best one seen so far
         # contribute nothing; all others are evaluated
         live = log_likelihood_bound(self.c, psi, rho, K) > self.shift - _SKIP
-        p_live = self._pmf(psi[live], rho[live])
+        cell = np.repeat(np.arange(n), m * m)
+        p_live = self._pmf(psi[live], rho[live], cell[live])
         bad = ~np.all(np.isfinite(p_live), axis=1)
         p_live[bad] = 0.0
         probs[live] = p_live
@@ -398,6 +418,18 @@ class _Cubature:
         self.val = np.concatenate([self.val, kk])
         self.err_psi = np.concatenate([self.err_psi, np.abs(kk - gk)])
         self.err_t = np.concatenate([self.err_t, np.abs(kk - kg)])
+        failed = np.zeros(len(psi), dtype=bool)
+        failed[np.flatnonzero(live)[bad]] = True
+        self.has_failed = np.concatenate([self.has_failed, failed.reshape(n, m * m).any(axis=1)])
+
+    def frozen(self) -> NDArray[np.bool_]:
+        """Leaves holding a failed node that are no longer refined.
+
+        These are the leaves smaller than ``_FREEZE_AREA`` and, once more than ``_MAX_FAILED``
+        nodes have failed in all, every leaf holding a failed node.
+        """
+        area = (self.rect[:, 1] - self.rect[:, 0]) * (self.rect[:, 3] - self.rect[:, 2])
+        return self.has_failed & ((area < _FREEZE_AREA) | (self.n_failed > _MAX_FAILED))
 
     def refine(self, tol: float, floor: float, max_eval: int) -> bool:
         """Bisect the leaves with more than their share of the error; True when converged."""
@@ -405,20 +437,22 @@ class _Cubature:
         budget = tol * (np.abs(total) + floor * total[0])
         if not total[0] > 0:
             raise RuntimeError("the likelihood integral vanished: no usable evaluation point")
-        e_psi = np.max(self.err_psi / budget, axis=1)
-        e_t = np.max(self.err_t / budget, axis=1)
-        if np.all((self.err_psi + self.err_t).sum(axis=0) <= budget):
+        active = ~self.frozen()
+        e_psi = np.where(active, np.max(self.err_psi / budget, axis=1), 0.0)
+        e_t = np.where(active, np.max(self.err_t / budget, axis=1), 0.0)
+        if np.all(self.errors() <= budget) or not active.any():
             return True
         if self.n_eval >= max_eval:
             return False
         s = e_psi + e_t
-        split = s > 0.5 / len(s)
+        split = s > 0.5 / active.sum()
         split[np.argmax(s)] = True
         rect = self.rect[split]
         along_psi = (e_psi >= e_t)[split]
         keep = ~split
         self.rect, self.val = self.rect[keep], self.val[keep]
         self.err_psi, self.err_t = self.err_psi[keep], self.err_t[keep]
+        self.has_failed = self.has_failed[keep]
         left, right = rect.copy(), rect.copy()
         mid_p = 0.5 * (rect[:, 0] + rect[:, 1])
         mid_t = 0.5 * (rect[:, 2] + rect[:, 3])
@@ -429,8 +463,10 @@ class _Cubature:
         self.add(np.concatenate([left, right]))
         return False
 
-    def errors(self) -> NDArray[np.float64]:
-        return (self.err_psi + self.err_t).sum(axis=0)
+    def errors(self, frozen: bool = False) -> NDArray[np.float64]:
+        """Summed error estimates of the active (or, with ``frozen``, the frozen) leaves."""
+        sel = self.frozen() == frozen
+        return (self.err_psi[sel] + self.err_t[sel]).sum(axis=0)
 
 
 def _initial_rectangles(name: str, K: int, psi0: float, rho0: float) -> NDArray[np.float64]:
@@ -498,6 +534,8 @@ def posterior_predictive_reference(
         a ``RuntimeError`` is raised.
     return_info : bool, optional
         Also return a dict with ``error`` (estimated absolute error of each ``q̃_k``),
+        ``error_unresolved`` (the part of the error estimate, not included in ``error``, from
+        the cells next to nodes where the family cannot be evaluated, see Notes),
         ``n_eval`` (pmf evaluations), ``n_skipped`` (nodes left out by the likelihood bound),
         ``n_failed`` (nodes given zero weight, see Notes), ``n_rect`` (rectangles of the final
         partition), ``mode`` (ψ, ρ, log L of the likelihood maximum found) and
@@ -517,17 +555,26 @@ def posterior_predictive_reference(
 
     Notes
     -----
-    Where the family pmf raises an exception or returns non-finite values, the evaluation is
-    retried at the point moved towards the centre of the domain by 1e-9, 1e-8, 1e-7 and 1e-6 in
-    both ψ and ρ (the pmf is continuous, so this changes the integrand by a negligible amount;
-    it bridges isolated solver failures such as those of the maxent family near ψ = 1). Points
-    at which all retries fail are given zero prior weight, i.e. the integrand is taken as zero
-    there. This happens in thin border strips, e.g. for the Kumaraswamy family at ρ below about
-    0.005 (most often next to ψ = 1 or ψ = K); the result is then the posterior predictive under
-    the uniform prior restricted to the points where the family can be evaluated. The error this
-    causes is not included in ``error``; it is negligible unless the likelihood is large in such
-    a strip (counts piled at both ends of the scale, where ρ → 0 is favoured), and ``n_failed``
-    in the info dict tells whether any point was affected.
+    Where the family pmf raises an exception or returns non-finite values at isolated nodes (at
+    most a quarter of the nodes of a cell), the evaluation is retried at the point moved towards
+    the centre of the domain by 1e-9, 1e-7 and 1e-5 in both ψ and ρ (the pmf is continuous, so
+    this changes the integrand by a negligible amount; it bridges the sporadic solver failures
+    of the maxent family next to ψ = 1). Points at which all retries fail, and points in
+    regions of dense failures, are given zero prior weight, i.e. the integrand is taken as zero
+    there. This happens in thin border strips, e.g. for the Kumaraswamy family (K = 5) at every
+    ρ below about 1e-3, rising to about 1e-2 next to ψ = 1; the result is then the posterior
+    predictive under the uniform prior restricted to the points where the family can be
+    evaluated. The effect is negligible unless the likelihood is large in such a strip (counts
+    piled at both ends of the scale, where ρ → 0 is favoured); ``n_failed`` in the info dict
+    tells whether any node was affected. Cells holding such a node are not split below an area
+    of 1e-6, nor at all once more than 1000 nodes have failed (the jump of the integrand at the
+    edge of the strip would otherwise be chased without end, and failed evaluations are slow);
+    their error estimate is reported as ``error_unresolved`` and a ``RuntimeWarning`` is issued
+    when it exceeds ``tol``.
+
+    During the call the family kernels run on one numba thread (the previous setting is
+    restored afterwards): a parallel kernel launch costs more than the small batches evaluated
+    here.
 
     Examples
     --------
@@ -554,11 +601,22 @@ def posterior_predictive_reference(
             f"error estimate above tol after {cub.n_eval} evaluations (max_eval={max_eval})"
         )
     q = total[1:] / total[0]
+    err_frozen = cub.errors(frozen=True)
+    q_err_frozen = err_frozen[1:] / total[0] + q * err_frozen[0] / total[0]
+    if np.any(err_frozen > tol * (np.abs(total) + floor * total[0])):
+        warnings.warn(
+            f"{name}: the family could not be evaluated at {cub.n_failed} nodes where the "
+            f"likelihood matters; the result is accurate only to about "
+            f"{float(np.max(q_err_frozen / (q + floor))):.1e} relative there",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     if not return_info:
         return q
     q_err = err[1:] / total[0] + q * err[0] / total[0]
     info = {
         "error": q_err,
+        "error_unresolved": q_err_frozen,
         "n_eval": cub.n_eval,
         "n_skipped": cub.n_skipped,
         "n_failed": cub.n_failed,
