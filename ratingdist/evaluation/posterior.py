@@ -167,9 +167,9 @@ def posterior_predictive(
 
     Notes
     -----
-    Kumaraswamy members within about ρ < 0.01 of the largest variance near the ends of the
-    scale cannot be matched to their mean and variance (see ``Family.from_moments``); the
-    handful of grid cells there get no weight. The grid resolves posteriors of panels up to a
+    Kumaraswamy members next to the largest variance (ρ below about 0.001 in the middle of the
+    scale, 0.008 near its ends; 2.5 % of the grid cells) cannot be matched to their mean and
+    variance (see ``Family.from_moments``); those cells get no prior weight. The grid resolves posteriors of panels up to a
     few hundred ratings; for larger panels the posterior is narrower than a cell and the
     predictive pmf tends to the maximum-likelihood fit, which is then the better tool.
 
