@@ -169,9 +169,10 @@ def posterior_predictive(
     -----
     Kumaraswamy members next to the largest variance (ρ below about 0.001 in the middle of the
     scale, 0.008 near its ends; 2.5 % of the grid cells) cannot be matched to their mean and
-    variance (see ``Family.from_moments``); those cells get no prior weight. The grid resolves posteriors of panels up to a
-    few hundred ratings; for larger panels the posterior is narrower than a cell and the
-    predictive pmf tends to the maximum-likelihood fit, which is then the better tool.
+    variance (see ``Family.from_moments``); those cells get no prior weight. The grid resolves
+    posteriors of panels up to a few hundred ratings; for larger panels the posterior is
+    narrower than a cell and the predictive pmf tends to the maximum-likelihood fit, which is
+    then the better tool.
 
     Examples
     --------
