@@ -79,6 +79,28 @@ from .families import family as _family
 from .families.gsd import GSD
 from .families.maxent import MaxEnt
 
+__all__ = [
+    "Fit",
+    "emd_loss",
+    "fit",
+    "gob",
+    "logpmf",
+    "logpmf_from_moments",
+    "nll_loss",
+    "params_from_moments",
+    "pmf",
+    "pmf_from_mean_rho",
+    "pmf_from_mean_sd",
+    "pmf_from_moments",
+    "pow",
+    "quantile",
+    "quantile_from_moments",
+    "rho_from_var",
+    "v_max",
+    "v_min",
+    "var_from_rho",
+]
+
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 _SQRT3_OVER_PI = math.sqrt(3.0) / math.pi
 _GUMBEL_SD = math.pi / math.sqrt(6.0)
@@ -1680,7 +1702,7 @@ def _latent_ppf(spec: _Quantized, th: Tensor, alpha: Tensor) -> Tensor:
     return 0.5 + K * x
 
 
-def _check_alpha(alpha, like: Tensor) -> Tensor:
+def _check_alpha(alpha: float | Tensor, like: Tensor) -> Tensor:
     a = _as_float(alpha, "alpha", like=like)
     try:
         a = torch.broadcast_to(a, like.shape)
@@ -1708,7 +1730,7 @@ def _latent_spec(fam: Family, K: int, like: Tensor) -> _Quantized:
 
 
 def quantile(
-    family: str | Family, params: Tensor, alpha, *, K: int = _scale.DEFAULT_K
+    family: str | Family, params: Tensor, alpha: float | Tensor, *, K: int = _scale.DEFAULT_K
 ) -> Tensor:
     """α-quantile Q_α = F⁻¹(α) of the latent quality on the rating axis, shape ``S``.
 
@@ -1734,8 +1756,8 @@ def quantile(
 
 
 def quantile_from_moments(
-    family: str | Family, mean: Tensor, var: Tensor, alpha, *, K: int = _scale.DEFAULT_K,
-    clamp: bool = False,
+    family: str | Family, mean: Tensor, var: Tensor, alpha: float | Tensor, *,
+    K: int = _scale.DEFAULT_K, clamp: bool = False,
 ) -> Tensor:
     """Latent α-quantile (see :func:`quantile`) of the member with mean ψ and variance v.
 

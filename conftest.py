@@ -1,0 +1,5 @@
+"""Collection of the doctests in ``ratingdist/``: the optional PyTorch module needs torch."""
+
+import importlib.util
+
+collect_ignore = [] if importlib.util.find_spec("torch") else ["ratingdist/torch.py"]
