@@ -198,7 +198,7 @@ def test_best_alpha_minimizes_the_mean_test_nll(small_experiment):
     test = np.vstack([s[1] for s in splits])
 
     def mean_nll(alpha):
-        return pred.test_nll(test, pred.add_alpha(train, alpha)).mean()
+        return pred.heldout_nll(test, pred.add_alpha(train, alpha)).mean()
 
     best = ex.best_alpha[1]
     assert mean_nll(best) <= min(mean_nll(best * 1.05), mean_nll(best / 1.05))

@@ -107,7 +107,7 @@ def floored(probs: NDArray[np.float64], eps: float) -> NDArray[np.float64]:
     return (1.0 - probs.shape[-1] * eps) * probs + eps
 
 
-def test_nll(test: NDArray, probs: NDArray[np.float64]) -> NDArray[np.float64]:
+def heldout_nll(test: NDArray, probs: NDArray[np.float64]) -> NDArray[np.float64]:
     """Mean NLL per test rating −(1/N_test) Σ_k c_k log q_k of each row (+inf for q_k = 0)."""
     return gof.nll(test, probs) / test.sum(axis=1)
 
@@ -295,7 +295,7 @@ def _best_alpha(trains: list[NDArray], tests: list[NDArray]) -> float:
     train, test = np.vstack(trains), np.vstack(tests)
 
     def mean_nll(log_alpha: float) -> float:
-        return float(test_nll(test, add_alpha(train, np.exp(log_alpha))).mean())
+        return float(heldout_nll(test, add_alpha(train, np.exp(log_alpha))).mean())
 
     lo, hi = np.log(_ALPHA_RANGE)
     res = optimize.minimize_scalar(mean_nll, bounds=(lo, hi), method="bounded",
@@ -396,16 +396,17 @@ def predictive_experiment(
         trains.append(train)
         tests.append(test)
         out = nll[s, r]
-        out[rows, 0] = test_nll(test, floored(train / size, empirical_floor))
-        out[rows, 1] = test_nll(test, add_alpha(train, alpha))
+        out[rows, 0] = heldout_nll(test, floored(train / size, empirical_floor))
+        out[rows, 1] = heldout_nll(test, add_alpha(train, alpha))
         for f, fam in enumerate(fams):
             predictions = _family_predictions(fam, train, methods, options)
             for m, method in enumerate(methods):
-                out[rows, 3 + f * len(methods) + m] = test_nll(test, predictions[method])
+                out[rows, 3 + f * len(methods) + m] = heldout_nll(test, predictions[method])
         if r == repeats - 1:
             best_alpha[s] = _best_alpha(trains, tests)
             for rep in range(int(repeats)):
-                nll[s, rep, rows, 2] = test_nll(tests[rep], add_alpha(trains[rep], best_alpha[s]))
+                smoothed = add_alpha(trains[rep], best_alpha[s])
+                nll[s, rep, rows, 2] = heldout_nll(tests[rep], smoothed)
             trains, tests = [], []
     settings = {
         "seed": seed,
