@@ -1,4 +1,8 @@
-"""Shared fixtures: the public datasets, loaded once per session.
+"""Shared fixtures: the public datasets, loaded once per session; the hypothesis profiles.
+
+Hypothesis runs derandomized on CI (profile ``ci``: a fixed seed per test, no example database)
+and randomized locally (profile ``dev``); ``HYPOTHESIS_PROFILE`` overrides the choice. Every
+example that hypothesis finds is kept as an explicit test (``@example`` or a plain test).
 
 The data are found through ``RATINGDIST_DATA_DIR`` (a folder holding the CSV files) or, when that
 is unset, fetched into the user cache. Missing data skip the tests that need them, except on CI
@@ -11,6 +15,7 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from ratingdist import datasets
 from ratingdist.data import RatingCounts
@@ -18,6 +23,11 @@ from ratingdist.data import RatingCounts
 
 def _on_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false")
+
+
+settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True)
+settings.register_profile("dev", deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if _on_ci() else "dev"))
 
 
 def _load(name: str) -> RatingCounts:

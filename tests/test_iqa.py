@@ -66,6 +66,27 @@ def test_correlations_match_scipy_and_pair_counts(data):
     assert iqa.krcc(x, y) == pytest.approx(ref_tau_b(x, y), rel=1e-12, abs=1e-12)
 
 
+@pytest.mark.parametrize(
+    ("x", "y", "expected"),
+    [
+        # found by hypothesis: products of deviations of 6.6e-266 underflow to 0
+        ([0, 0, 0, 1], [0, 0, 6.6e-266, 0], -1 / 3),
+        # near-constant: deviations of one ulp, exact value 2.5/√13.75
+        ([1, 1 + 2**-52, 1, 1 + 2**-51], [1, 2, 3, 4], 2.5 / math.sqrt(13.75)),
+        # subnormal x, the same data as [1, 0, 0, 2]
+        ([5e-324, 0, 0, 1e-323], [1, 2, 3, 4], 1.5 / math.sqrt(13.75)),
+        # huge values whose sum overflows
+        ([1, 2, 3, 4], [1e308, -1e308, 1e308, 0.0], stats.pearsonr([1, 2, 3, 4], [1, -1, 1, 0])[0]),
+    ],
+)
+def test_plcc_is_exact_for_subnormal_huge_and_near_constant_input(x, y, expected):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert iqa.plcc(x, y) == pytest.approx(expected, rel=1e-13)
+        assert iqa.plcc(y, x) == pytest.approx(expected, rel=1e-13)
+        assert iqa.srcc(x, y) == pytest.approx(stats.spearmanr(x, y)[0], rel=1e-12)
+
+
 def test_constant_input_gives_nan_without_a_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -334,3 +355,18 @@ def test_bootstrap_skips_resamples_where_a_mapping_cannot_be_fitted():
     assert np.isfinite(table[["lower", "upper"]].to_numpy()).all()
     ci = iqa.bootstrap_ci(lambda a, b: iqa.plcc(a, b, "logistic4"), x, y, n_boot=60, seed=1)
     assert np.isfinite([ci.lower, ci.upper]).all()
+
+
+@pytest.mark.parametrize("kind", ["logistic4", "logistic5", "poly3"])
+@pytest.mark.parametrize(("x_exp", "y_exp"), [(-900, 0), (0, 900), (-1000, -1000), (1000, -600)])
+def test_mappings_are_exact_under_binary_scaling(kind, x_exp, y_exp):
+    """Scaling x and y by powers of two (subnormal x included) scales the fit exactly."""
+    x, y = sigmoid_data(30)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scaled_x, scaled_y = np.ldexp(x, x_exp), np.ldexp(y, y_exp)
+        exact = np.ldexp(np.ldexp(scaled_x, -x_exp), 0)
+        assert iqa.plcc(scaled_x, scaled_y, kind) == pytest.approx(
+            iqa.plcc(exact, y, kind), rel=1e-12)
+        assert iqa.rmse(scaled_x, scaled_y, kind) == pytest.approx(
+            np.ldexp(iqa.rmse(exact, y, kind), y_exp), rel=1e-12)

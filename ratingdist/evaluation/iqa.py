@@ -92,10 +92,29 @@ def _n_params(kind: str) -> int:
 
 
 # -- correlations ----------------------------------------------------------------------------
+def _constant(x: NDArray[np.float64]) -> bool:
+    return bool(x.min() == x.max())
+
+
+def _standardized_deviations(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """x − mean x divided by its largest absolute value (x not constant).
+
+    x is first scaled by a power of two (exact) into [−1, 1] and shifted by its median (exact
+    for near-constant data, Sterbenz' lemma), so that the deviations keep their digits and the
+    sums of products stay in range for subnormal, huge and near-constant values alike
+    (products of deviations of 1e-266 underflow to 0 without it).
+    """
+    u = np.ldexp(x, -np.frexp(np.abs(x).max())[1])
+    u = u - np.median(u)
+    u = u - u.mean()
+    return u / np.abs(u).max()
+
+
 def _pearson(x: NDArray[np.float64], y: NDArray[np.float64]) -> float:
-    if np.ptp(x) == 0 or np.ptp(y) == 0:
+    """r = Σ x̃ỹ/√(Σ x̃² Σ ỹ²) with x̃, ỹ the rescaled deviations; NaN if x or y is constant."""
+    if _constant(x) or _constant(y):
         return np.nan
-    xc, yc = x - x.mean(), y - y.mean()
+    xc, yc = _standardized_deviations(x), _standardized_deviations(y)
     r = (xc * yc).sum() / np.sqrt((xc**2).sum() * (yc**2).sum())
     return float(np.clip(r, -1.0, 1.0))
 
@@ -128,7 +147,7 @@ def krcc(x: ArrayLike, y: ArrayLike) -> float:
     0.6667
     """
     X, Y = _pair(x, y)
-    if np.ptp(X) == 0 or np.ptp(Y) == 0:
+    if _constant(X) or _constant(Y):
         return np.nan
     return float(stats.kendalltau(X, Y, variant="b").statistic)
 
@@ -202,6 +221,11 @@ class FittedMapping:
 
     kind: str
     params: NDArray[np.float64]
+    #: powers of two: the formula is evaluated as 2^y_exp · f(x·2^−x_exp) with the parameters
+    #: of the scaled data, which stay finite where those of x itself overflow (subnormal x)
+    x_exp: int = 0
+    y_exp: int = 0
+    scaled_params: NDArray[np.float64] | None = None
 
     @property
     def n_params(self) -> int:
@@ -209,7 +233,11 @@ class FittedMapping:
         return len(self.params)
 
     def __call__(self, x: ArrayLike) -> NDArray[np.float64]:
-        return _FORMULAS[self.kind](np.asarray(x, dtype=np.float64), *self.params)
+        x = np.asarray(x, dtype=np.float64)
+        if self.scaled_params is None:
+            return _FORMULAS[self.kind](x, *self.params)
+        scaled = _FORMULAS[self.kind](np.ldexp(x, -self.x_exp), *self.scaled_params)
+        return np.ldexp(scaled, self.y_exp)
 
 
 def _least_squares(
@@ -296,7 +324,8 @@ def _fit_poly3(x: NDArray, y: NDArray) -> NDArray[np.float64]:
     Fitted in t = (2x − min x − max x)/(max x − min x) ∈ [−1, 1], then converted to powers of x.
     """
     domain = [x.min(), x.max()]
-    t = np.polynomial.polynomial.polyval(x, [-sum(domain) / np.ptp(x), 2 / np.ptp(x)])
+    width = domain[1] - domain[0]
+    t = np.polynomial.polynomial.polyval(x, [-sum(domain) / width, 2 / width])
     rising, rss_rising = _nondecreasing_cubic(t, y)
     falling, rss_falling = _nondecreasing_cubic(t, -y)
     coef_t = rising if rss_rising <= rss_falling else -falling
@@ -347,9 +376,27 @@ def fit_mapping(x: ArrayLike, y: ArrayLike, kind: str) -> FittedMapping:
     True
     """
     X, Y = _pair(x, y, kind)
-    if np.ptp(X) == 0:
+    if _constant(X):
         raise ValueError("x is constant: no mapping of it onto y can be fitted")
-    return FittedMapping(kind, _FITTERS[kind](X, Y))
+    # fitted on data scaled into [−1, 1] by powers of two (exact), for subnormal or huge values
+    x_exp, y_exp = _binary_exponent(X), _binary_exponent(Y)
+    scaled = _FITTERS[kind](np.ldexp(X, -x_exp), np.ldexp(Y, -y_exp))
+    with np.errstate(over="ignore", under="ignore"):
+        params = np.ldexp(scaled, _PARAM_EXPONENTS[kind](x_exp, y_exp))
+    return FittedMapping(kind, params, x_exp, y_exp, scaled)
+
+
+def _binary_exponent(v: NDArray[np.float64]) -> int:
+    """e with max |v| in [2^(e−1), 2^e) (0 for v = 0)."""
+    return int(np.frexp(np.abs(v).max())[1])
+
+
+#: exponents by which each parameter scales when x and y are scaled by 2^ex and 2^ey
+_PARAM_EXPONENTS: dict[str, Callable[[int, int], NDArray[np.int64]]] = {
+    "logistic4": lambda ex, ey: np.array([ey, ey, ex, ex]),
+    "logistic5": lambda ex, ey: np.array([ey, -ex, ex, ey - ex, ey]),
+    "poly3": lambda ex, ey: np.array([ey, ey - ex, ey - 2 * ex, ey - 3 * ex]),
+}
 
 
 def _mapped(x: NDArray, y: NDArray, mapping: str | None) -> NDArray[np.float64]:
@@ -361,6 +408,14 @@ def _errors(x: ArrayLike, y: ArrayLike, mapping: str | None) -> tuple[NDArray[np
     """Prediction errors y − f(x) and the number d of mapping parameters."""
     X, Y = _pair(x, y, mapping)
     return Y - _mapped(X, Y, mapping), 0 if mapping is None else MAPPINGS[mapping]
+
+
+def _root_mean_square(err: NDArray[np.float64], dof: int) -> float:
+    """√(Σ err²/dof), scaled by max |err| so that squares neither underflow nor overflow."""
+    top = np.abs(err).max()
+    if top == 0 or not np.isfinite(top):
+        return float(top)
+    return float(top * np.sqrt(((err / top) ** 2).sum() / dof))
 
 
 def rmse(x: ArrayLike, y: ArrayLike, mapping: str | None = None) -> float:
@@ -376,7 +431,7 @@ def rmse(x: ArrayLike, y: ArrayLike, mapping: str | None = None) -> float:
     1.0
     """
     err, d = _errors(x, y, mapping)
-    return float(np.sqrt((err**2).sum() / (len(err) - d)))
+    return _root_mean_square(err, len(err) - d)
 
 
 def epsilon_rmse(
@@ -395,7 +450,7 @@ def epsilon_rmse(
     """
     err, d = _errors(x, y, mapping)
     excess = np.maximum(np.abs(err) - _half_widths(ci95, len(err)), 0.0)
-    return float(np.sqrt((excess**2).sum() / (len(err) - d)))
+    return _root_mean_square(excess, len(err) - d)
 
 
 def outlier_ratio(
