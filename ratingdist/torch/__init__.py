@@ -66,8 +66,9 @@ Talebi, Milanfar, "NIMA: neural image assessment", IEEE Trans. Image Processing 
 # solver of the quantized families); _pmf (probabilities of every family), _losses, _fit
 # (maximum likelihood) and _qoe (quantiles, %GoB, %PoW).
 
+# PyTorch is optional for ratingdist: say how to install it before a submodule fails on it.
 try:
-    import torch  # noqa: F401  (the package needs it; said once, here)
+    import torch  # noqa: F401
 except ImportError as exc:
     raise ImportError('ratingdist.torch needs PyTorch: pip install "ratingdist[torch]"') from exc
 

@@ -14,7 +14,7 @@ from ..families import Family, QuantizedFamily
 from ._numerics import _feasibility_tol
 from ._region import v_max, v_min
 
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+_PACKAGE_DIR = os.path.dirname(__file__)
 
 
 def _warn(message: str, category: type[Warning] = UserWarning) -> None:
@@ -25,7 +25,6 @@ def _warn(message: str, category: type[Warning] = UserWarning) -> None:
     warnings.warn(message, category, stacklevel=level)
 
 
-# -- input checks ------------------------------------------------------------------------------
 def _as_float(x, name: str, like: Tensor | None = None, counts: bool = False) -> Tensor:
     """``x`` as a floating tensor; non-tensors (and, for ``counts``, integer tensors) take the
     dtype and device of ``like`` (the default dtype without one)."""
@@ -160,7 +159,6 @@ def _check_probs(x, name: str, like: Tensor | None = None, counts: bool = False)
     return t
 
 
-# -- QoE figures and losses --------------------------------------------------------------------
 def _normalized(x, name: str, like: Tensor | None = None) -> Tensor:
     """Rows of probabilities or counts (integer counts allowed) divided by their sums."""
     p = _check_probs(x, name, like=like, counts=True)

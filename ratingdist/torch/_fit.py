@@ -22,7 +22,6 @@ from ._region import _boundary, _prob_moments, rho_from_var, v_max, v_min
 from ._special import _log_where, _safe
 
 
-# -- maximum likelihood ------------------------------------------------------------------------
 class Fit(NamedTuple):
     """Maximum-likelihood fits of :func:`fit`, one entry per stimulus (leading shape ``S``).
 

@@ -12,7 +12,6 @@ from ._region import v_max, v_min
 from ._special import _log_where, _safe
 
 
-# -- generalized score distribution ------------------------------------------------------------
 def _gsd_shape(psi: Tensor, K: int) -> Tensor:
     """C(ψ) = ((K − 2)/(K − 1))·v_max/(v_max − v_min), the ρ of the binomial; 1 if v_max = v_min."""
     hi, lo = v_max(psi, K), v_min(psi)

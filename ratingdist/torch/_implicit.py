@@ -10,7 +10,6 @@ from torch.autograd.function import once_differentiable
 from ._special import _safe
 
 
-# -- implicit differentiation ------------------------------------------------------------------
 def _solve2(j: Tensor, r: Tensor, transpose: bool = False) -> Tensor:
     """Solve J x = r (or Jᵀ x = r) for batches of 2×2 systems, J (n, 2, 2), r (n, 2)."""
     a, b, c, d = j[:, 0, 0], j[:, 0, 1], j[:, 1, 0], j[:, 1, 1]

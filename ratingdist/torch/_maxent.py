@@ -13,7 +13,6 @@ from ._implicit import _Root, _solve2
 from ._numerics import _FIT_MAXIT, _eps
 
 
-# -- maximum entropy ---------------------------------------------------------------------------
 def _maxent_points(K: int, like: Tensor) -> Tensor:
     """Categories centred and scaled to [−1, 1], x_k = (k − c)/h, for conditioning."""
     k = torch.arange(1, K + 1, dtype=like.dtype, device=like.device)

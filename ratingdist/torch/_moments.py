@@ -17,7 +17,6 @@ from ._region import _prob_moments, rho_from_var, v_max, v_min, var_from_rho
 from ._special import _log_where, _safe
 
 
-# -- moment matching (quantized families) ------------------------------------------------------
 class _Moments:
     """Residuals for matching mean ψ and variance v at θ, and their Jacobians.
 

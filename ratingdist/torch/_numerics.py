@@ -9,14 +9,8 @@ from .. import scale as _scale
 
 #: Iteration caps of the solvers (each stops as soon as all rows have converged).
 _NEWTON_MAXIT = 300
-
-
 _LM_RETRIES = 16
-
-
 _CF_MAXIT = 5000
-
-
 _FIT_MAXIT = 500
 
 

@@ -29,7 +29,7 @@ from ._region import _boundary, _limit_probs, rho_from_var, v_max, v_min, var_fr
 from ._special import _log_where
 
 
-# -- limits and dispatch -----------------------------------------------------------------------
+# -- dispatch to the families ------------------------------------------------------------------
 def _resolve(family: str | Family) -> Family:
     fam = _family(family)
     if not isinstance(fam, QuantizedFamily | MaxEnt | GSD):

@@ -22,15 +22,10 @@ from ._special import (
 )
 
 _SQRT3_OVER_PI = math.sqrt(3.0) / math.pi
-
-
 _GUMBEL_SD = math.pi / math.sqrt(6.0)
-
-
 _LOG_LOG_2 = math.log(math.log(2.0))
 
 
-# -- quantized metric models -------------------------------------------------------------------
 def _kumaraswamy_h(log_a: Tensor, log_t: Tensor) -> tuple[Tensor, Tensor]:
     """h = log(−log(1 − tᵃ)) and dh/d(log a), stable for tᵃ → 0 and tᵃ → 1.
 

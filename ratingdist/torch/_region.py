@@ -10,7 +10,6 @@ from .. import scale as _scale
 from ._numerics import _boundary_tol
 
 
-# -- the feasible region -----------------------------------------------------------------------
 def v_min(mean: Tensor) -> Tensor:
     """Least variance on the scale for mean ψ: v_min(ψ) = (⌈ψ⌉ − ψ)(ψ − ⌊ψ⌋).
 

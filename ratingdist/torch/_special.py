@@ -13,11 +13,7 @@ from torch.autograd.function import once_differentiable
 from ._numerics import _CF_MAXIT, _eps, _tiny
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
-
-
 _NEG_INF = -math.inf
-
-
 #: Stirling-series coefficients B_2k / (2k (2k − 1)), k = 1..8 (DLMF 5.11.1).
 _STIRLING = (1 / 12, -1 / 360, 1 / 1260, -1 / 1680, 1 / 1188, -691 / 360360, 1 / 156,
              -3617 / 122400)
@@ -226,7 +222,7 @@ def _log_betainc(x: Tensor, a: Tensor, b: Tensor, derivs: bool = False):
     return li, lj, d_li, d_lj
 
 
-# -- quantiles ---------------------------------------------------------------------------------
+# -- inverse of the regularized incomplete beta function ---------------------------------------
 class _BetaIncInv(torch.autograd.Function):
     """x with I_x(a, b) = q; dx/dq = 1/f(x), dx/d(a, b) = −∂I/∂(a, b)/f(x) (f the beta pdf)."""
 
