@@ -1,5 +1,5 @@
-"""Collection of the doctests in ``ratingdist/``: the optional PyTorch module needs torch."""
+"""Collection of the doctests in ``ratingdist/``: the optional PyTorch package needs torch."""
 
 import importlib.util
 
-collect_ignore = [] if importlib.util.find_spec("torch") else ["ratingdist/torch.py"]
+collect_ignore = [] if importlib.util.find_spec("torch") else ["ratingdist/torch"]

@@ -32,7 +32,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from . import gof, scale
+from . import _likelihood as gof
+from . import scale
 from ._kernels import batch
 from .data import RatingCounts
 from .families import FAMILIES, Family, QuantizedFamily, family

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-if TYPE_CHECKING:
-    from .families.base import Family
+
+class FamilyLike(Protocol):
+    """What a distribution uses of the family it came from (a :class:`ratingdist.Family`): its
+    name and whether it is latent; latent families (the quantized metric models) also have
+    ``latent_cdf(params, u, K)`` and ``latent_ppf(params, q, K)``."""
+
+    name: str
+    is_latent: bool
 
 
 class RatingDistribution:
@@ -28,7 +34,7 @@ class RatingDistribution:
     (3.5, 4, (1, 5))
     """
 
-    def __init__(self, probs: ArrayLike, family: Family | None = None, params=None):
+    def __init__(self, probs: ArrayLike, family: FamilyLike | None = None, params=None):
         p = np.asarray(probs, dtype=np.float64)
         if p.ndim != 1 or len(p) < 3 or np.any(~np.isfinite(p)) or np.any(p < 0):
             raise ValueError(f"probs must be K >= 3 finite non-negative numbers, got {probs!r}")

@@ -10,71 +10,24 @@ by p-value P–P plot", ACM Multimedia 2020 (bootstrap G-test, P–P plot, consi
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-if TYPE_CHECKING:
-    from .fitting import FitResult
+from ._likelihood import aic, bic, g_statistic, g_test_pvalue, least_spread_support, nll
+from .fitting import FitResult, fit
 
-
-def nll(counts: ArrayLike, probs: ArrayLike) -> NDArray[np.float64]:
-    """Negative log-likelihood −Σ_k c_k log p_k per row (multinomial coefficient dropped).
-
-    Cells with c_k = 0 contribute nothing (0·log 0 = 0); a rating in a category of probability
-    0 gives +inf.
-    """
-    c = np.asarray(counts, dtype=np.float64)
-    p = np.asarray(probs, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(c > 0, -c * np.log(p), 0.0)
-    return terms.sum(axis=-1)
-
-
-def g_statistic(counts: ArrayLike, probs: ArrayLike) -> NDArray[np.float64]:
-    """G = 2 Σ_k c_k log(c_k/(N p_k)) per row (twice the GSD authors' statistic T)."""
-    c = np.asarray(counts, dtype=np.float64)
-    n = c.sum(axis=-1, keepdims=True)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(c > 0, c * (np.log(c) - np.log(n) - np.log(probs)), 0.0)
-    return np.maximum(2.0 * terms.sum(axis=-1), 0.0)
-
-
-def g_test_pvalue(g: ArrayLike, df: int) -> NDArray[np.float64]:
-    """Asymptotic p-value P(χ²_df ≥ G); df = K − 1 − 2 for a two-parameter family.
-
-    With df < 1 (K = 3) the asymptotic test does not exist and the p-value is NaN: use
-    :func:`bootstrap_pvalue`.
-    """
-    g = np.asarray(g, dtype=np.float64)
-    if df < 1:
-        return np.full(g.shape, np.nan)
-    return stats.chi2.sf(g, df)
-
-
-def aic(total_nll: float, n_stimuli: int, n_params: int = 2) -> float:
-    """Dataset AIC = 2·(n_params·n) + 2·Σ NLL (the reference study's definition)."""
-    return 2.0 * n_params * n_stimuli + 2.0 * total_nll
-
-
-def bic(total_nll: float, n_stimuli: int, n_params: int = 2) -> float:
-    """Dataset BIC = (n_params·n)·ln n + 2·Σ NLL, n the number of stimuli (as in the study)."""
-    return n_params * n_stimuli * np.log(n_stimuli) + 2.0 * total_nll
-
-
-def least_spread_support(counts: NDArray) -> NDArray[np.bool_]:
-    """Rows with one non-zero category or two neighbouring ones.
-
-    Every family fits them exactly (their bootstrap p-value is 1, Nawała et al. 2020).
-    """
-    nonzero = np.asarray(counts) > 0
-    n_nonzero = nonzero.sum(axis=1)
-    first = nonzero.argmax(axis=1)
-    last = nonzero.shape[1] - 1 - nonzero[:, ::-1].argmax(axis=1)
-    return (n_nonzero == 1) | ((n_nonzero == 2) & (last - first == 1))
+__all__ = [
+    "aic",
+    "bic",
+    "bootstrap_pvalue",
+    "consistency",
+    "g_statistic",
+    "g_test_pvalue",
+    "least_spread_support",
+    "nll",
+]
 
 
 def bootstrap_pvalue(
@@ -105,8 +58,6 @@ def bootstrap_pvalue(
     >>> bool(0.05 < p[0] < 0.4)
     True
     """
-    from .fitting import fit
-
     if n_boot < 1:
         raise ValueError(f"n_boot must be >= 1, got {n_boot!r}")
     rng = np.random.default_rng(seed)

@@ -8,16 +8,13 @@ native parameters, and results have a leading axis of length n (dropped again fo
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .. import scale
-
-if TYPE_CHECKING:
-    from ..data import RatingCounts
-    from ..frozen import RatingDistribution
+from ..data import RatingCounts
+from ..frozen import RatingDistribution
 
 #: Box constraints of the reference study's fitting code, by family (``bounds="reference"``).
 BoundsDict = dict[str, tuple[float, float]]
@@ -158,8 +155,6 @@ class Family(ABC):
     # -- conveniences ----------------------------------------------------------------------
     def freeze(self, params: ArrayLike, K: int = scale.DEFAULT_K) -> RatingDistribution:
         """One distribution (a single parameter row) as a scipy.stats-like object."""
-        from ..frozen import RatingDistribution
-
         p, _ = as_params(params, self.name)
         if len(p) != 1:
             raise ValueError(f"freeze takes one parameter row, got {len(p)}")
@@ -187,8 +182,6 @@ class Family(ABC):
         >>> c.counts.sum(axis=1).tolist()
         [24, 24, 24]
         """
-        from ..data import RatingCounts
-
         probs = np.atleast_2d(self.pmf(params, K))
         n = np.broadcast_to(np.asarray(n_ratings), (len(probs),))
         if np.any(n < 1) or not np.all(np.equal(np.mod(n, 1), 0)):
