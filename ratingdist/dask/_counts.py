@@ -188,5 +188,6 @@ def _reject_non_numbers(part: pd.DataFrame, stimulus: Any, rating: Any) -> None:
         kind = "a string" if isinstance(value, str) else "a boolean"
         raise ValueError(
             f"row {part.index[i]!r} (stimulus {part[stimulus].iloc[i]!r}), column {rating!r}: "
-            f"rating {value!r} is {kind}, not a number"
+            f"rating {value!r} is {kind}, not a number (column dtype {values.dtype}; convert "
+            "the column to numbers first, e.g. with dd.to_numeric)"
         )
