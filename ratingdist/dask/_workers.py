@@ -1,0 +1,45 @@
+"""Worker settings: one Numba thread per Dask thread, and a local cluster that uses them.
+
+Dask runs one task per worker thread; every task calls Numba kernels that are themselves
+parallel (``prange``). With NUMBA_NUM_THREADS equal to the worker's threads the two levels do
+not oversubscribe the cores. Numba reads the variable when it is first imported, so it has to
+be in the worker's environment at start-up (the nanny's ``env``, or the job script of a batch
+cluster). The compiled kernels are cached on disk next to the sources (``cache=True``), so
+workers of one installation load them instead of compiling.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def worker_environment(threads_per_worker: int = 1) -> dict[str, str]:
+    """Environment variables for a Dask worker process running ``threads_per_worker`` tasks.
+
+    Examples
+    --------
+    >>> worker_environment(2)
+    {'NUMBA_NUM_THREADS': '2', 'OMP_NUM_THREADS': '2'}
+    """
+    if isinstance(threads_per_worker, bool) or int(threads_per_worker) != threads_per_worker \
+            or threads_per_worker < 1:
+        raise ValueError(f"threads_per_worker must be a whole number >= 1, got "
+                         f"{threads_per_worker!r}")
+    n = str(int(threads_per_worker))
+    return {"NUMBA_NUM_THREADS": n, "OMP_NUM_THREADS": n}
+
+
+def local_cluster(n_workers: int = 2, threads_per_worker: int = 1, **kwargs: Any):
+    """A ``distributed.LocalCluster`` of worker processes with :func:`worker_environment`.
+
+    ``kwargs`` go to ``LocalCluster`` (e.g. ``memory_limit``, ``dashboard_address``). Use it
+    as a context manager with ``distributed.Client(cluster)``.
+    """
+    from distributed import LocalCluster
+
+    env = {**worker_environment(threads_per_worker), **kwargs.pop("env", {})}
+    kwargs.setdefault("dashboard_address", None)
+    return LocalCluster(
+        n_workers=n_workers, threads_per_worker=threads_per_worker, processes=True, env=env,
+        **kwargs,
+    )
