@@ -1,5 +1,9 @@
-"""Collection of the doctests in ``ratingdist/``: the optional PyTorch package needs torch."""
+"""Collection of the doctests in ``ratingdist/``: the optional packages need their extras."""
 
 import importlib.util
 
-collect_ignore = [] if importlib.util.find_spec("torch") else ["ratingdist/torch"]
+collect_ignore = [
+    path
+    for path, module in (("ratingdist/torch", "torch"), ("ratingdist/dask", "dask"))
+    if importlib.util.find_spec(module) is None
+]

@@ -2,8 +2,12 @@
 
 A dataset is found, in this order:
 
-1. in the folder named by the environment variable ``RATINGDIST_DATA_DIR``, if it holds the
-   file: its sha256 is verified and no network is used;
+1. in the folder named by the environment variable ``RATINGDIST_DATA_DIR``, if it is set: its
+   sha256 is verified and no network is used; a folder that lacks the file is an error (no
+   silent download when a folder was named). A relative path is resolved once, against the
+   working directory of the process that imported this module, and written back to the
+   environment as an absolute path, so that child processes and notebook kernels started
+   elsewhere find the same folder;
 2. in the user cache (``pooch.os_cache("ratingdist")``), if a verified copy is there;
 3. otherwise it is downloaded into the user cache with :func:`pooch.retrieve`, which verifies the
    checksum.
@@ -23,6 +27,7 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import difflib
 import functools
 import hashlib
 import logging
@@ -37,6 +42,16 @@ from ratingdist.data import RatingCounts
 
 #: Environment variable naming a folder that holds local copies of the dataset files.
 DATA_DIR_ENV = "RATINGDIST_DATA_DIR"
+
+
+def _resolve_data_dir() -> None:
+    """Make a relative ``RATINGDIST_DATA_DIR`` absolute, once, in this process' environment."""
+    value = os.environ.get(DATA_DIR_ENV)
+    if value and not Path(value).expanduser().is_absolute():
+        os.environ[DATA_DIR_ENV] = str(Path(value).expanduser().resolve())
+
+
+_resolve_data_dir()
 
 _SOURCE = (
     "https://raw.githubusercontent.com/UniStuttgart-VISUS/"
@@ -147,6 +162,8 @@ def path(name: str) -> Path:
     ------
     ValueError
         If ``name`` is unknown, or the file in ``RATINGDIST_DATA_DIR`` fails its checksum.
+    FileNotFoundError
+        If ``RATINGDIST_DATA_DIR`` is set and its folder lacks the file.
 
     Examples
     --------
@@ -157,14 +174,18 @@ def path(name: str) -> Path:
     data_dir = os.environ.get(DATA_DIR_ENV)
     if data_dir:
         local = Path(data_dir).expanduser() / entry.fname
-        if local.is_file():
-            found = _sha256(local)
-            if found != entry.sha256:
-                raise ValueError(
-                    f"{local}: sha256 {found} does not match the expected {entry.sha256} for "
-                    f"{entry.fname}; replace this copy in {DATA_DIR_ENV}"
-                )
-            return local
+        if not local.is_file():
+            raise FileNotFoundError(
+                f"{DATA_DIR_ENV}={data_dir} has no {entry.fname}; put the file there, or unset "
+                f"{DATA_DIR_ENV} to download it into the user cache"
+            )
+        found = _sha256(local)
+        if found != entry.sha256:
+            raise ValueError(
+                f"{local}: sha256 {found} does not match the expected {entry.sha256} for "
+                f"{entry.fname}; replace this copy in {DATA_DIR_ENV}"
+            )
+        return local
     cache = Path(pooch.os_cache("ratingdist"))
     cached = cache / entry.fname
     if cached.is_file() and _sha256(cached) == entry.sha256:
@@ -213,8 +234,10 @@ def _entry(name: str) -> Dataset:
     try:
         return REGISTRY[name]
     except KeyError:
+        nearest = difflib.get_close_matches(str(name).lower(), REGISTRY, n=1, cutoff=0.5)
+        hint = f"did you mean {nearest[0]!r}? " if nearest else ""
         raise ValueError(
-            f"unknown dataset {name!r}; the known datasets are {', '.join(REGISTRY)}"
+            f"unknown dataset {name!r}; {hint}the known datasets are {', '.join(REGISTRY)}"
         ) from None
 
 

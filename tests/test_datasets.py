@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -103,7 +105,7 @@ def test_local_copy_is_hashed_once_per_mtime(vqeg, tmp_path: Path, monkeypatch, 
 
 
 def test_fetch_when_not_local(tmp_path: Path, monkeypatch, no_network: list[dict]) -> None:
-    monkeypatch.setenv(datasets.DATA_DIR_ENV, str(tmp_path / "empty"))
+    monkeypatch.delenv(datasets.DATA_DIR_ENV, raising=False)
     monkeypatch.setattr(pooch, "os_cache", lambda project: tmp_path / "cache" / project)
     with pytest.raises(OSError, match="network disabled"):
         datasets.path("koniq10k")
@@ -126,3 +128,34 @@ def test_verified_cache_copy_needs_no_fetch(vqeg, tmp_path: Path, monkeypatch, n
     monkeypatch.setattr(pooch, "os_cache", lambda project: tmp_path / project)
     assert datasets.path("vqeg-hdtv") == copy
     assert no_network == []
+
+
+def test_a_data_dir_without_the_file_is_an_error_naming_both(tmp_path, monkeypatch):
+    monkeypatch.setenv(datasets.DATA_DIR_ENV, str(tmp_path))
+    expected = rf"RATINGDIST_DATA_DIR={tmp_path} has no KonIQ-10k.csv"
+    with pytest.raises(FileNotFoundError, match=expected):
+        datasets.load("koniq10k")
+
+
+def test_unknown_names_suggest_the_nearest():
+    with pytest.raises(ValueError, match="unknown dataset 'koniq'; did you mean 'koniq10k'"):
+        datasets.load("koniq")
+    with pytest.raises(ValueError, match=r"unknown dataset 'zzz'; the known datasets are"):
+        datasets.load("zzz")
+
+
+def test_a_relative_data_dir_is_made_absolute_for_child_processes(tmp_path):
+    code = (
+        "import os, subprocess, sys, ratingdist\n"
+        "print(os.environ['RATINGDIST_DATA_DIR'])\n"
+        "out = subprocess.run([sys.executable, '-c', "
+        "'import os; print(os.environ[\"RATINGDIST_DATA_DIR\"])'], cwd='/', "
+        "capture_output=True, text=True).stdout\n"
+        "print(out.strip())\n"
+    )
+    (tmp_path / "data").mkdir()
+    env = {**os.environ, datasets.DATA_DIR_ENV: "data",
+           "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, check=True).stdout.split()
+    assert out == [str((tmp_path / "data").resolve())] * 2
