@@ -101,6 +101,7 @@ class RatingCounts:
         id_column: Any = None,
         total_column: Any = None,
         drop_empty: bool = False,
+        K: int | None = None,
     ) -> RatingCounts:
         """Read a count table: one row per stimulus, one column per rating category.
 
@@ -119,6 +120,13 @@ class RatingCounts:
             (case-insensitive) if present. It is checked against the row sums, never trusted.
         drop_empty : bool
             Drop stimuli without ratings (with a ``UserWarning``) instead of raising.
+        K : int, optional
+            The number of categories of the scale; detected count columns must then be exactly
+            ``c1..cK`` (a 5-point table without its ``c5`` column is an error naming it, not a
+            4-point scale).
+
+        A CSV file is read as written: ids such as ``007`` stay strings (a column of plainly
+        spelled whole numbers becomes integers); counts must be plainly spelled whole numbers.
 
         Returns
         -------
@@ -127,7 +135,8 @@ class RatingCounts:
         Raises
         ------
         ValueError
-            If the count columns cannot be found or are ambiguous, a named column is missing,
+            If the table has no rows, the count columns cannot be found or are ambiguous, a
+            named column is missing,
             a count is invalid, or a total disagrees with its row sum (all as in the class).
         TypeError
             If ``table`` is neither a DataFrame nor a path.
@@ -146,6 +155,16 @@ class RatingCounts:
         """
         df = _read_table(table)
         count_columns = _detect_count_columns(df.columns) if columns is None else list(columns)
+        if K is not None and len(count_columns) != check_K(K):
+            if columns is None and len(count_columns) < K:
+                stem = str(count_columns[0])[:-1]
+                missing = [f"{stem}{k}" for k in range(len(count_columns) + 1, K + 1)]
+                raise ValueError(
+                    f"K={K} but the table has no count column {', '.join(map(repr, missing))}"
+                )
+            raise ValueError(f"K={K} but {len(count_columns)} count columns: {count_columns}")
+        if len(df) == 0:
+            raise ValueError("no stimuli: the table has no rows")
         _require_columns(
             df, [*count_columns, *(c for c in (id_column, total_column) if c is not None)]
         )
@@ -485,6 +504,8 @@ def _validate(
             f"counts must be 2-D (stimuli × rating categories), got shape {values.shape}"
         )
     check_K(values.shape[1])
+    if values.shape[0] == 0:
+        raise ValueError("no stimuli: the counts have no rows")
     ids_ = _as_ids(ids, values.shape[0])
     columns = _default_columns(values.shape[1]) if columns is None else columns
     return ids_, _check_counts(values, ids_, columns)
@@ -495,14 +516,60 @@ def _check_counts(
 ) -> NDArray[np.int64]:
     """(n, m) cells as int64 counts; the error names the stimulus, column and value."""
     number = _numeric(values)
-    bad = _invalid(number, high=None)
+    bad = _invalid(number, high=None) | _not_a_real_number(values)
+    huge = ~bad & (number >= _INT64_LIMIT)
+    if values.dtype.kind == "u":
+        huge |= values > np.iinfo(np.int64).max
     if bad.any():
         i, k = np.argwhere(bad)[0]
         raise ValueError(
             f"stimulus {_show(ids[i])}, column {columns[k]!r}: value {_show(values[i, k])} "
             f"{_reason(values[i, k], number[i, k], None)}; counts must be whole numbers >= 0"
         )
-    return (values if values.dtype.kind in "iu" else number).astype(np.int64)
+    if huge.any():
+        i, k = np.argwhere(huge)[0]
+        raise ValueError(
+            f"stimulus {_show(ids[i])}, column {columns[k]!r}: count {_show(values[i, k])} "
+            f"exceeds the largest count that int64 holds exactly ({np.iinfo(np.int64).max})"
+        )
+    counts = (values if values.dtype.kind in "iu" else number).astype(np.int64)
+    # row totals in floating point: a sum beyond int64 would wrap around
+    totals = number.sum(axis=1) if number.ndim == 2 else number
+    over = totals >= _INT64_LIMIT
+    if over.any():
+        i = int(np.argmax(over))
+        raise ValueError(
+            f"stimulus {_show(ids[i])}: its {_show(totals[i])} ratings in columns "
+            f"{columns[0]!r}..{columns[-1]!r} exceed what int64 holds ({np.iinfo(np.int64).max})"
+        )
+    return counts
+
+
+#: 2^63 as a float: counts (and totals) at or above it do not fit in int64
+_INT64_LIMIT = float(2**63)
+
+
+def _boolean_or_complex(values: NDArray[Any]) -> NDArray[np.bool_]:
+    """Cells that are booleans or complex numbers (refused as ratings; numeric strings from
+    text files are read as their numbers)."""
+    if values.dtype.kind in "bc":
+        return np.ones(values.shape, dtype=bool)
+    if values.dtype.kind != "O":
+        return np.zeros(values.shape, dtype=bool)
+    flat = [isinstance(v, bool | np.bool_ | complex | np.complexfloating) for v in values.ravel()]
+    return np.array(flat, dtype=bool).reshape(values.shape)
+
+
+def _not_a_real_number(values: NDArray[Any]) -> NDArray[np.bool_]:
+    """Cells that are booleans, complex numbers or strings (even numeric ones like " 3 ")."""
+    if values.dtype.kind in "iuf":
+        return np.zeros(values.shape, dtype=bool)
+    if values.dtype.kind in "bcSUM":
+        return np.ones(values.shape, dtype=bool)
+    flat = [
+        not (value is None or _is_real(value)) for value in values.ravel()
+    ]
+    return np.array(flat, dtype=bool).reshape(values.shape)
 
 
 def _as_ids(ids: ArrayLike, n: int) -> NDArray[Any]:
@@ -535,6 +602,10 @@ def _as_ids(ids: ArrayLike, n: int) -> NDArray[Any]:
     return out
 
 
+def _is_real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
+
+
 def _is_whole(value: Any) -> bool:
     return (
         isinstance(value, numbers.Real)
@@ -547,6 +618,8 @@ def _numeric(values: NDArray[Any]) -> NDArray[np.float64]:
     """Values as floats; NaN where missing or not a number."""
     if values.dtype.kind in "iuf":
         return values.astype(np.float64)
+    if values.dtype.kind in "bc":
+        return np.full(values.shape, np.nan)
     flat = pd.to_numeric(pd.Series(values.ravel(), dtype=object), errors="coerce")
     return flat.to_numpy(dtype=np.float64, na_value=np.nan).reshape(values.shape)
 
@@ -560,6 +633,12 @@ def _invalid(number: NDArray[np.float64], high: int | None) -> NDArray[np.bool_]
 
 def _reason(value: Any, number: float, high: int | None) -> str:
     """Why ``value`` (parsed as ``number``) is flagged by :func:`_invalid`."""
+    if isinstance(value, bool | np.bool_):
+        return "is a boolean"
+    if isinstance(value, complex | np.complexfloating):
+        return "is a complex number"
+    if isinstance(value, str | bytes) and not np.isnan(number):
+        return "is a string, not a number"
     if pd.api.types.is_scalar(value) and pd.isna(value):
         return "is missing"
     if np.isnan(number):
@@ -572,7 +651,7 @@ def _reason(value: Any, number: float, high: int | None) -> str:
 def _rating_codes(values: NDArray[Any], K: int, where: Callable[[int], str]) -> NDArray[np.int64]:
     """Ratings 1..K as category codes 0..K-1; the error names ``where(i)`` of the first bad one."""
     number = _numeric(values)
-    bad = _invalid(number, high=K)
+    bad = _invalid(number, high=K) | _boolean_or_complex(values)
     if bad.any():
         i = int(np.argmax(bad))
         raise ValueError(
@@ -655,8 +734,37 @@ def _read_table(table: Any) -> pd.DataFrame:
     if isinstance(table, pd.DataFrame):
         return table
     if isinstance(table, str | PathLike):
-        return pd.read_csv(table)
+        return _read_csv_as_written(table)
     raise TypeError(f"table must be a pandas DataFrame or a CSV path, got {type(table).__name__}")
+
+
+#: numbers as a CSV writer spells them: no leading zeros, no blanks around them
+_NUMBER = re.compile(
+    r"[-+]?(?:(?:0|[1-9]\d*)(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:inf|nan)", re.I
+)
+_INTEGER = re.compile(r"-?(?:0|[1-9]\d*)")
+
+
+def _read_csv_as_written(path: str | PathLike[str]) -> pd.DataFrame:
+    """A CSV file with every cell as written: a column becomes numeric only if all its cells
+    are plainly spelled numbers (so ids such as ``007`` stay strings, and whole numbers that
+    int64 cannot hold stay exact Python integers for the checks to name)."""
+    df = pd.read_csv(path, dtype=str)
+    if df.empty:
+        raise ValueError(f"{path}: no stimuli (the file has no data rows)")
+    for column in df.columns:
+        cells = df[column].dropna()
+        if cells.str.fullmatch(_INTEGER).all():
+            as_int = [int(v) for v in cells]
+            if all(-(2**63) <= v < 2**63 for v in as_int) and len(cells) == len(df):
+                df[column] = np.array(as_int, dtype=np.int64)
+            else:
+                column_values = np.full(len(df), np.nan, dtype=object)
+                column_values[df[column].notna().to_numpy()] = as_int
+                df[column] = pd.Series(column_values, index=df.index, dtype=object)
+        elif cells.str.fullmatch(_NUMBER).all():
+            df[column] = pd.to_numeric(df[column])
+    return df
 
 
 def _require_frame(df: Any) -> None:
@@ -701,7 +809,7 @@ def _detect_count_columns(names: Iterable[Any]) -> list[Any]:
             if number in group:
                 raise ValueError(f"count columns {group[number]!r} and {name!r} clash")
             group[number] = name
-    found = {prefix: g for prefix, g in groups.items() if {1, 2, 3} <= g.keys()}
+    found = {prefix: g for prefix, g in groups.items() if len(g) >= 3 and 1 in g}
     if not found:
         raise ValueError(
             f"no count columns c1..cK or n1..nK (K >= 3) among the columns {names}; "

@@ -142,7 +142,8 @@ class FitResult:
     def table(self) -> pd.DataFrame:
         """Per-stimulus DataFrame.
 
-        Columns: id, family, bounds, c1..cK, the two native parameters, mean, var, rho,
+        Columns: id, family, bounds, c1..cK, the two native parameters, mean, var, rho (of the
+        fitted pmf; for maxent and GSD the native ρ itself),
         p1..pK, nll, g, p_value, iterations, converged, limit, at_bound, pseudo_counts,
         prob_floor.
         """
@@ -154,7 +155,9 @@ class FitResult:
             cols[f"c{k + 1}"] = self.counts.counts[:, k]
         for j, name in enumerate(self.family.param_names):
             cols[name] = self.params[:, j]
-        cols.update(mean=mean, var=var, rho=scale.rho_from_var(mean, var, K))
+        cols.update(mean=mean, var=var)
+        if "rho" not in cols:  # maxent and GSD: ρ is a native parameter, kept exactly
+            cols["rho"] = scale.rho_from_var(mean, var, K)
         for k in range(K):
             cols[f"p{k + 1}"] = self.probs[:, k]
         cols.update(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -132,7 +133,7 @@ def test_equality(rc: RatingCounts) -> None:
         ([[1, 2.5, 0]], "stimulus 'a', column 'c2': value 2.5 is not a whole number"),
         ([[1, np.nan, 0]], "stimulus 'a', column 'c2': value nan is missing"),
         ([[1, np.inf, 0]], "stimulus 'a', column 'c2': value inf is not a whole number"),
-        ([[1, "x", 0]], "stimulus 'a', column 'c2': value 'x' is not a number"),
+        ([[1, "x", 0]], "stimulus 'a', column 'c1': value '1' is a string, not a number"),
         ([[0, 0, 0]], r"stimulus 'a' has no ratings \(columns 'c1'..'c3' all zero"),
         ([[1, 1]], "K must be an integer >= 3"),
         ([1, 2, 3], r"counts must be 2-D .* got shape \(3,\)"),
@@ -386,8 +387,68 @@ def test_round_trips_agree() -> None:
 )
 def test_from_lists_counts_match_bincount(case: tuple[int, list[list[int]]]) -> None:
     K, ratings = case
+    if not ratings:  # found by hypothesis: no stimuli is an error, not an empty result
+        with pytest.raises(ValueError, match="no stimuli"):
+            RatingCounts.from_lists(ratings, K=K)
+        return
     rc = RatingCounts.from_lists(ratings, K=K)
     assert rc.counts.shape == (len(ratings), K)
     assert rc.n_ratings.tolist() == [len(r) for r in ratings]
     for row, r in zip(rc.counts, ratings, strict=True):
         assert row.tolist() == np.bincount(r, minlength=K + 1)[1:].tolist()
+
+
+# the catalog of inputs that cannot be held exactly: each a ValueError naming the place
+_FIVE = ["c1", "c2", "c3", "c4", "c5"]
+
+
+def _frame(row: list, columns: list | None = None) -> pd.DataFrame:
+    return pd.DataFrame([["a", *row]], columns=["id", *(columns or _FIVE)])
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: RatingCounts(["a"], [[2**62, 2**62, 0, 0, 0]]),
+         r"stimulus 'a': its 9.2\d*e\+18 ratings in columns 'c1'..'c5' exceed what int64 holds"),
+        (lambda: RatingCounts(["a"], [[1e20, 0, 0, 0, 1]]),
+         r"stimulus 'a', column 'c1': count 1e\+20 exceeds the largest count that int64 holds"),
+        (lambda: RatingCounts(["a"], np.array([[2**63 + 5, 0, 0, 0, 1]], dtype=np.uint64)),
+         r"column 'c1': count 9223372036854775813 exceeds"),
+        (lambda: RatingCounts.from_table(_frame([True, 1, 1, 1, 1])),
+         r"stimulus 'a', column 'c1': value True is a boolean"),
+        (lambda: RatingCounts.from_table(_frame([1, " 3 ", 1, 1, 1])),
+         r"stimulus 'a', column 'c2': value ' 3 ' is a string, not a number"),
+        (lambda: RatingCounts.from_table(_frame([1, 1, 2 + 0j, 1, 1])),
+         r"stimulus 'a', column 'c1': value \(1\+0j\) is a complex number"),
+        (lambda: RatingCounts.from_table(_frame([1, 1, 1, 1], ["c1", "c2", "c4", "c5"])),
+         r"count columns c1..c5 have a gap: no column c3"),
+        (lambda: RatingCounts.from_table(_frame([1, 1, 1, 1], ["c1", "c2", "c3", "c4"]), K=5),
+         r"K=5 but the table has no count column 'c5'"),
+        (lambda: RatingCounts.from_table(_frame([1, 1, 1, 1, 1]).iloc[:0]),
+         r"no stimuli"),
+        (lambda: RatingCounts.from_ratings(pd.DataFrame({"stimulus": ["a"], "rating": [True]})),
+         r"row 0 \(stimulus 'a'\), column 'rating': rating True is a boolean"),
+        (lambda: RatingCounts.from_ratings(pd.DataFrame({"stimulus": [], "rating": []})),
+         r"no stimuli"),
+        (lambda: RatingCounts.from_lists({}), r"no stimuli"),
+    ],
+)
+def test_inputs_that_cannot_be_held_exactly_are_refused(make, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_csv_files_are_read_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "counts.csv"
+    path.write_text("id,c1,c2,c3,c4,c5\n007,1,2,3,4,5\n010,0,0,1,0,0\n")
+    rc = RatingCounts.from_table(path)
+    assert rc.ids.tolist() == ["007", "010"]
+    rc.to_frame().to_csv(tmp_path / "again.csv")
+    assert RatingCounts.from_table(tmp_path / "again.csv") == rc
+    path.write_text("id,c1,c2,c3,c4,c5\n")
+    with pytest.raises(ValueError, match="no stimuli"):
+        RatingCounts.from_table(path)
+    path.write_text("id,c1,c2,c3,c4,c5\n1,99999999999999999999,2,3,4,5\n")
+    with pytest.raises(ValueError, match="stimulus 1, column 'c1': count 99999999999999999999"):
+        RatingCounts.from_table(path)
