@@ -332,32 +332,29 @@ def _empirical(c: NDArray) -> NDArray:
 
 
 def _fit_maxent(fam: MaxEnt, c: NDArray, K: int):
-    mean, var = scale.moments_of_counts(c)
-    params = fam.from_moments(mean, var, K)
-    limit = degenerate_support(c)
-    probs = fam.pmf(params, K)
-    # the limit pmf itself: the solver leaves probabilities of order 1e-15 where it has zeros
-    probs[limit] = _empirical(c[limit])
     n = len(c)
-    return params, probs, np.zeros(n, int), np.ones(n, bool), limit, np.zeros(n, bool)
+    limit = degenerate_support(c)
+    params, logp, converged = batch.fit_maxent(c, K)
+    probs = np.exp(logp)
+    probs /= probs.sum(axis=1, keepdims=True)
+    # the limit pmf itself: the solver leaves probabilities of order 1e-15 where it has zeros
+    params[limit] = batch.sample_mean_shape(c[limit], K)
+    probs[limit] = _empirical(c[limit])
+    converged[limit] = True
+    return params, probs, np.zeros(n, int), converged, limit, np.zeros(n, bool)
 
 
 def _fit_gsd(fam: GSD, c: NDArray, K: int):
-    mean, var = scale.moments_of_counts(c)
-    start = fam.from_moments(mean, var, K)
     degenerate = degenerate_support(c)
-    params = start.copy()
     n = len(c)
-    iterations = np.zeros(n, np.int64)
-    converged = np.ones(n, bool)
-    todo = ~degenerate
-    if todo.any():
-        p, _, it, ok = batch.fit_gsd(c[todo], start[todo, 0], start[todo, 1], K, MAX_ITERATIONS)
-        params[todo] = np.clip(p, [1.0, 0.0], [K, 1.0])
-        iterations[todo] = it
-        converged[todo] = ok
+    params, _, iterations, converged = batch.fit_gsd(c, K, MAX_ITERATIONS)
+    params = np.clip(params, [1.0, 0.0], [K, 1.0])
     # degenerate rows: the moment estimate attains the empirical pmf (a boundary, not a limit);
     # it is returned exactly (the closed form leaves rounding-level mass in empty categories)
+    if degenerate.any():
+        params[degenerate] = batch.sample_mean_shape(c[degenerate], K)
+        iterations[degenerate] = 0
+        converged[degenerate] = True
     probs = fam.pmf(params, K)
     probs[degenerate] = _empirical(c[degenerate])
     return params, probs, iterations, converged, np.zeros(n, bool), np.zeros(n, bool)

@@ -19,13 +19,15 @@ from .codes import (
     LOGIT_LOGISTIC,
 )
 from .gsd import gsd_logp, shape_at_binomial
-from .maxent import maxent_logp
+from .maxent import DUAL_TOL, maxent_fit_props, maxent_logp, mean_shape
 from .quantized import kumaraswamy_h
 from .solver import family_logp, match_moments, match_moments_nested, minimize_nll
 
 _SQRT3_OVER_PI = math.sqrt(3.0) / math.pi
 _GUMBEL_SD = math.pi / math.sqrt(6.0)
 _LOG_LOG_2 = math.log(math.log(2.0))
+#: Largest total weight of a GSD fit (counts beyond it enter through their proportions).
+GSD_WEIGHT_CAP = 1e6
 
 
 @nb.njit(cache=True, parallel=True, error_model="numpy")
@@ -144,12 +146,44 @@ def fit_theta(fam, counts, starts, lo, hi, aux, K, maxit):
     return theta, nll, iters, conv
 
 
+@nb.njit(cache=True, error_model="numpy")
+def sample_mean_shape(counts, K):
+    """Sample (ψ, ρ) (n, 2) of each row of counts, from its proportions (see mean_shape)."""
+    out = np.empty((counts.shape[0], 2))
+    for i in range(counts.shape[0]):
+        out[i, 0], out[i, 1] = mean_shape(counts[i] / counts[i].sum(), K)
+    return out
+
+
 @nb.njit(cache=True, parallel=True, error_model="numpy")
-def fit_gsd(counts, psi0, rho0, K, maxit):
+def fit_maxent(counts, K):
+    """Maxent maximum likelihood (the moment match) from the proportions of each row.
+
+    Returns native (ψ, ρ) (n, 2), the log-pmf (n, K) and convergence flags.
+    """
+    n = counts.shape[0]
+    params = np.empty((n, 2))
+    logp = np.empty((n, K))
+    conv = np.empty(n, dtype=np.bool_)
+    for i in nb.prange(n):
+        props = counts[i] / counts[i].sum()
+        dec = maxent_fit_props(props, K, logp[i])
+        fitted = np.exp(logp[i])
+        params[i, 0], params[i, 1] = mean_shape(fitted / fitted.sum(), K)
+        conv[i] = dec <= DUAL_TOL
+    return params, logp, conv
+
+
+@nb.njit(cache=True, parallel=True, error_model="numpy")
+def fit_gsd(counts, K, maxit):
     """GSD maximum likelihood over its smooth pieces near the sample mean.
 
+    Counts enter through their proportions times the weight min(N, GSD_WEIGHT_CAP): the
+    solver's convergence test keeps its meaning for ordinary panels, and huge totals cannot
+    overflow or stall it; the returned NLL is scaled back to N.
     Tries the beta-binomial piece and the mixture pieces ψ ∈ [j, j + 1] for j within one of
-    ⌊ψ₀⌋; returns native (ψ, ρ), the NLL, iterations and convergence flags.
+    ⌊ψ₀⌋ (ψ₀, ρ₀ the sample moments); returns native (ψ, ρ), the NLL, iterations and
+    convergence flags.
     """
     n = counts.shape[0]
     params = np.empty((n, 2))
@@ -161,25 +195,30 @@ def fit_gsd(counts, psi0, rho0, K, maxit):
         logp = np.empty(K)
         dlogp = np.empty((K, 2))
         piece_aux = np.zeros(1)
-        c0 = shape_at_binomial(psi0[i], K)
-        r_a = min(rho0[i] / c0, 0.999) if c0 > 0.0 else 0.5
+        total = counts[i].sum()
+        props = counts[i] / total
+        psi0, rho0 = mean_shape(props, K)
+        weight = min(total, GSD_WEIGHT_CAP)
+        props_w = props * weight
+        c0 = shape_at_binomial(psi0, K)
+        r_a = min(rho0 / c0, 0.999) if c0 > 0.0 else 0.5
         t0, t1, best, it, ok = minimize_nll(
-            GSD_BETABINOMIAL, psi0[i], max(r_a, 1e-3), 1.0, float(K), 0.0, 1.0,
-            aux, counts[i], K, maxit, logp, dlogp,
+            GSD_BETABINOMIAL, psi0, max(r_a, 1e-3), 1.0, float(K), 0.0, 1.0,
+            aux, props_w, K, maxit, logp, dlogp,
         )
         total_it = it
         psi_best = t0
         rho_best = shape_at_binomial(t0, K) * t1
         ok_best = ok
-        j_mid = min(max(int(math.floor(psi0[i])), 1), K - 1)  # noqa: RUF046 (Numba typing)
-        r_b = (rho0[i] - c0) / (1.0 - c0) if c0 < 1.0 else 0.5
+        j_mid = min(max(int(math.floor(psi0)), 1), K - 1)  # noqa: RUF046 (Numba typing)
+        r_b = (rho0 - c0) / (1.0 - c0) if c0 < 1.0 else 0.5
         r_b = min(max(r_b, 1e-3), 0.999)
         for j in range(max(j_mid - 1, 1), min(j_mid + 1, K - 1) + 1):
             piece_aux[0] = j
-            start = min(max(psi0[i], j + 1e-3), j + 1.0 - 1e-3)
+            start = min(max(psi0, j + 1e-3), j + 1.0 - 1e-3)
             t0, t1, f, it, ok = minimize_nll(
                 GSD_MIXTURE, start, r_b, float(j), j + 1.0, 0.0, 1.0,
-                piece_aux, counts[i], K, maxit, logp, dlogp,
+                piece_aux, props_w, K, maxit, logp, dlogp,
             )
             total_it += it
             if f < best:
@@ -190,7 +229,7 @@ def fit_gsd(counts, psi0, rho0, K, maxit):
                 ok_best = ok
         params[i, 0] = psi_best
         params[i, 1] = rho_best
-        nll[i] = best
+        nll[i] = best * (total / weight)
         iters[i] = total_it
         conv[i] = ok_best
     return params, nll, iters, conv

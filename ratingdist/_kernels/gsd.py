@@ -106,10 +106,10 @@ def mixture_logp(psi, r, j, K, logp, dlogp):
             ls = (j + 1.0 - psi) if rating == j else (psi - j)
             dls = -1.0 if rating == j else 1.0
             binom = math.exp(lbin)
-            dbin = math.exp(lbinom) / n * (
-                s * math.pow(pi, s - 1) * math.pow(1.0 - pi, n - s)
-                - (n - s) * math.pow(pi, s) * math.pow(1.0 - pi, n - s - 1)
-            )
+            # d Bin/dψ; no negative powers, so that π ∈ {0, 1} stays finite
+            up = s * math.pow(pi, s - 1) * math.pow(1.0 - pi, n - s) if s > 0 else 0.0
+            down = (n - s) * math.pow(pi, s) * math.pow(1.0 - pi, n - s - 1) if s < n else 0.0
+            dbin = math.exp(lbinom) / n * (up - down)
             q = r * ls + (1.0 - r) * binom
             if q <= 0.0:
                 logp[s] = _NEG_INF
