@@ -30,7 +30,10 @@ def _maxrss_mib() -> float:
 
 def stress_row(counts: np.ndarray, family: str, bounds: str, check: np.ndarray) -> dict:
     rss0, t0 = _maxrss_mib(), time.perf_counter()
-    res = rd.fit(counts, family, bounds=bounds)
+    try:
+        res = rd.fit(counts, family, bounds=bounds)
+    except (ValueError, FloatingPointError, ZeroDivisionError) as error:
+        return {"family": family, "bounds": bounds, "converged": f"raised: {error}"}
     seconds = time.perf_counter() - t0
     rss = _maxrss_mib() - rss0
     nll = res.table["nll"].to_numpy(float)
@@ -69,10 +72,12 @@ def main() -> None:
     ]
     print(f"{args.n} adversarial stimuli (tests.adversarial.make_catalog, seed {args.seed}), "
           f"NLL checked on {check.size}")
-    print("| " + " | ".join(rows[0]) + " |")
-    print("|" + " --- |" * len(rows[0]))
+    header = max(rows, key=len)
+    print("| " + " | ".join(header) + " |")
+    print("|" + " --- |" * len(header))
     for row in rows:
         cells = [f"{v:.3g}" if isinstance(v, float) else str(v) for v in row.values()]
+        cells += [""] * (len(header) - len(cells))
         print("| " + " | ".join(cells) + " |")
 
 
