@@ -21,6 +21,7 @@ def test_readme_has_examples():
 @pytest.mark.parametrize("index", range(len(python_blocks())))
 def test_readme_example_runs(index, koniq):
     block = python_blocks()[index]
-    if "import torch" in block and importlib.util.find_spec("torch") is None:
-        pytest.skip("the example needs the optional PyTorch extra")
+    for extra in ("torch", "dask"):
+        if f"import {extra}" in block and importlib.util.find_spec(extra) is None:
+            pytest.skip(f"the example needs the optional {extra} extra")
     exec(compile(block, f"README.md[python {index}]", "exec"), {})
