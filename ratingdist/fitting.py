@@ -14,7 +14,14 @@
 Stimuli whose ratings fall in one category, in two adjacent categories, or in the extremes 1 and
 K only have the empirical pmf in the closure of every family: the supremum of the likelihood is
 reached in a limit (scale → 0 or ∞). Such fits are returned as that limit, with
-``converged=True`` and ``limit=True``, instead of an iteration crawling towards it.
+``converged=True`` and ``limit=True``, instead of an iteration crawling towards it. Under the
+reference study's box the same holds where the limit lies in the closure of the box (e.g.
+σ → 0); the other degenerate rows (e.g. a beta fit to one interior category, which would need
+a, b → ∞) have a finite optimum on the box's boundary, which the solver finds.
+
+The solver (``_kernels.solver.minimize_nll``) works on proportions with the total as a weight,
+so any count up to the float range can be fitted; it is started from the moment-matched member
+of the data and of two smoothed copies of the data (see :func:`_smoothed_starts`).
 
 References
 ----------
@@ -360,6 +367,74 @@ def _fit_gsd(fam: GSD, c: NDArray, K: int):
     return params, probs, iterations, converged, np.zeros(n, bool), np.zeros(n, bool)
 
 
+#: Weights λ of the uniform pmf mixed into the proportions for the extra solver starts.
+_SMOOTHING = (0.1, 0.01)
+
+
+def _smoothed_starts(c: NDArray) -> list[NDArray]:
+    """Proportions mixed with the uniform pmf, (1 − λ)·c/N + λ/K for each λ in _SMOOTHING.
+
+    Their moment-matched members are spread wider than the data's (a panel concentrated on one
+    category with a stray rating has its optimum far from its own moment match, e.g. at a large
+    scale and a far location), which gives the solver a second and third basin to start from.
+    """
+    q = _empirical(c)
+    K = c.shape[1]
+    return [(1.0 - lam) * q + lam / K for lam in _SMOOTHING]
+
+
+def _start(fam: QuantizedFamily, mean: NDArray, var: NDArray, K: int, bounds: str) -> NDArray:
+    """Solver coordinates of the continuous-latent moment start for (mean, var), (n, 2)."""
+    lo_v, hi_v = scale.v_min(mean), scale.v_max(mean, K)
+    # a start strictly inside the feasible region (degenerate rows in reference mode)
+    var = np.clip(var, lo_v + 0.02 * (hi_v - lo_v), hi_v - 0.02 * (hi_v - lo_v))
+    theta0 = batch.moment_starts(fam.solver_code(), mean, var, fam._aux(K), K)
+    with np.errstate(over="ignore", divide="ignore"):
+        theta = fam._to_theta(fam._from_theta(theta0, K), K, bounds)
+    return np.where(np.isfinite(theta), theta, theta0)
+
+
+def _reference_limits(fam: QuantizedFamily, c: NDArray, K: int) -> tuple[NDArray, NDArray]:
+    """Degenerate rows whose limit (the empirical pmf) lies in the closure of the reference box,
+    and the limit parameters there.
+
+    - location-scale (normal, logistic; μ in [lo, hi], scale ≤ s_max): scale → 0 reaches one
+      category k where (t_{k−1}, t_k) meets [lo, hi] (location ψ, moved into the box) and two
+      adjacent ones where their threshold lies in [lo, hi]; the extremes 1 and K need scale → ∞;
+    - logit-logistic (μ free, s ≤ 20): s → 0 reaches one category and two adjacent ones;
+    - beta, Kumaraswamy (a, b ≤ 20): a → 0 gives a point mass at category 1 (limit (0, 1)),
+      b → 0 one at category K ((1, 0)), a, b → 0 the extremes ((0, 0)); a concentrated interior
+      member needs a, b → ∞.
+    """
+    n = len(c)
+    nonzero = c > 0
+    count = nonzero.sum(axis=1)
+    first = nonzero.argmax(axis=1)
+    last = K - 1 - nonzero[:, ::-1].argmax(axis=1)
+    one = count == 1
+    adjacent = (count == 2) & (last - first == 1)
+    extremes = (count == 2) & (first == 0) & (last == K - 1)
+    params = np.zeros((n, 2))
+    if fam.transforms == ("log", "log"):
+        params[one & (first == 0)] = (0.0, 1.0)
+        params[one & (first == K - 1)] = (1.0, 0.0)
+        return (one & ((first == 0) | (first == K - 1))) | extremes, params
+    reach = one | adjacent
+    if reach.any():
+        mean, var = scale.moments_of_counts(c[reach])
+        params[reach] = fam.from_moments(mean, var, K)
+    if fam.transforms == ("id", "log"):
+        lo, hi = next(iter(fam.bounds("reference", K).values()))
+        t = np.concatenate([[-np.inf], fam.thresholds(K), [np.inf]])
+        inside = np.where(one, np.maximum(lo, t[first]) < np.minimum(hi, t[first + 1]), False)
+        threshold = t[np.minimum(first + 1, K)]
+        inside |= adjacent & (threshold >= lo) & (threshold <= hi)
+        low, high = np.maximum(lo, t[first]), np.minimum(hi, t[first + 1])
+        params[:, 0] = np.where(one, np.clip(params[:, 0], low, high), params[:, 0])
+        reach &= inside
+    return reach, params
+
+
 def _fit_quantized(fam: QuantizedFamily, c: NDArray, K: int, bounds: str):
     n = len(c)
     mean, var = scale.moments_of_counts(c)
@@ -370,34 +445,30 @@ def _fit_quantized(fam: QuantizedFamily, c: NDArray, K: int, bounds: str):
     converged = np.ones(n, bool)
     limit = np.zeros(n, bool)
     at_bound = np.zeros(n, bool)
-    natural = bounds == "natural"
-    if natural and degenerate.any():
-        params[degenerate] = fam.from_moments(mean[degenerate], var[degenerate], K)
-        probs[degenerate] = _empirical(c[degenerate])
-        limit[degenerate] = True
-    todo = ~degenerate if natural else np.ones(n, bool)
+    if bounds == "natural":
+        limit = degenerate
+        params[limit] = fam.from_moments(mean[limit], var[limit], K)
+    else:  # limits inside the reference box; the other degenerate rows have a box optimum
+        reach, limit_params = _reference_limits(fam, c, K)
+        limit = degenerate & reach
+        params[limit] = limit_params[limit]
+    probs[limit] = _empirical(c[limit])
+    todo = ~limit
     if todo.any():
         m, v = mean[todo], var[todo]
-        lo_v, hi_v = scale.v_min(m), scale.v_max(m, K)
-        # a start strictly inside the feasible region (degenerate rows in reference mode)
-        v = np.clip(v, lo_v + 0.02 * (hi_v - lo_v), hi_v - 0.02 * (hi_v - lo_v))
         code, aux = fam.solver_code(bounds), fam._aux(K)
-        theta0 = batch.moment_starts(fam.solver_code(), m, v, aux, K)
-        start_params = fam._from_theta(theta0, K)
-        starts = fam._to_theta(start_params, K, bounds)[:, None, :]
+        starts = np.stack(
+            [_start(fam, m, v, K, bounds)] + [
+                _start(fam, *scale.moments_of_counts(q), K, bounds)
+                for q in _smoothed_starts(c[todo])
+            ],
+            axis=1,
+        )
         lo, hi = fam.theta_bounds(bounds, K)
         theta, _, it, ok = batch.fit_theta(code, c[todo], starts, lo, hi, aux, K, MAX_ITERATIONS)
         params[todo] = fam._from_theta(theta, K, bounds)
         probs[todo] = np.exp(batch.logpmf_theta(code, theta, aux, K))
         iterations[todo] = it
         converged[todo] = ok
-        if not natural:
-            at_bound[todo] = ((theta <= lo) | (theta >= hi)).any(axis=1)
-            # limits inside the reference box (e.g. σ → 0): report them as limits
-            sub = c[todo]
-            saturated = gof.nll(sub, _empirical(sub))
-            reached = degenerate[todo] & (gof.nll(sub, probs[todo]) - saturated < 1e-9)
-            idx = np.flatnonzero(todo)[reached]
-            limit[idx] = True
-            probs[idx] = _empirical(c[idx])
+        at_bound[todo] = ((theta <= lo) | (theta >= hi)).any(axis=1)
     return params, probs, iterations, converged, limit, at_bound

@@ -17,6 +17,7 @@ from .codes import (
     KUMARASWAMY_CENTRED,
     LOGISTIC,
     LOGIT_LOGISTIC,
+    NORMAL,
 )
 from .gsd import gsd_logp, shape_at_binomial
 from .maxent import DUAL_TOL, maxent_fit_props, maxent_logp, mean_shape
@@ -28,6 +29,9 @@ _GUMBEL_SD = math.pi / math.sqrt(6.0)
 _LOG_LOG_2 = math.log(math.log(2.0))
 #: Largest total weight of a GSD fit (counts beyond it enter through their proportions).
 GSD_WEIGHT_CAP = 1e6
+#: χ²(q, p) per rating above which a converged fit of a non-log-concave family is retried from
+#: the other starts.
+POOR_FIT_CHI2 = 0.05
 
 
 @nb.njit(cache=True, parallel=True, error_model="numpy")
@@ -115,14 +119,39 @@ def from_moments_theta(fam, psi, var, aux, K, maxit):
     return theta, ok
 
 
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _chi2(fam, th0, th1, aux, c, K, logp, dlogp):
+    """χ²(q, p) = Σ_k (q_k − p_k)²/p_k per rating of the fit at θ, q = c/N."""
+    family_logp(fam, th0, th1, aux, K, logp, dlogp)
+    n = 0.0
+    for k in range(K):
+        n += c[k]
+    out = 0.0
+    for k in range(K):
+        p = math.exp(logp[k])
+        if p > 0.0:
+            out += (c[k] / n - p) ** 2 / p
+        elif c[k] > 0.0:
+            return np.inf
+    return out
+
+
 @nb.njit(cache=True, parallel=True, error_model="numpy")
 def fit_theta(fam, counts, starts, lo, hi, aux, K, maxit):
-    """Maximum-likelihood θ per stimulus, best of the given starts (n, S, 2)."""
+    """Maximum-likelihood θ per stimulus, best of the given starts (n, S, 2).
+
+    The first start is always solved. The others are tried where that solve did not converge
+    or, for the families whose likelihood is not log-concave in a reparametrization (beta,
+    Kumaraswamy: local optima are possible), where the fit is poor (χ²(q, p) > POOR_FIT_CHI2
+    per rating); the normal, logistic and logit-logistic likelihoods have a single stationary
+    point (Pratt 1981), found from any start. Keeps the lowest NLL (a converged one first).
+    """
     n = counts.shape[0]
     theta = np.empty((n, 2))
     nll = np.empty(n)
     iters = np.empty(n, dtype=np.int64)
     conv = np.empty(n, dtype=np.bool_)
+    concave = fam == NORMAL or fam == LOGISTIC or fam == LOGIT_LOGISTIC
     for i in nb.prange(n):
         logp = np.empty(K)
         dlogp = np.empty((K, 2))
@@ -132,12 +161,21 @@ def fit_theta(fam, counts, starts, lo, hi, aux, K, maxit):
         iters[i] = 0
         conv[i] = False
         for s in range(starts.shape[1]):
+            if s > 0 and conv[i] and (
+                concave
+                or _chi2(fam, theta[i, 0], theta[i, 1], aux, counts[i], K, logp, dlogp)
+                <= POOR_FIT_CHI2
+            ):
+                break
             t0, t1, f, it, ok = minimize_nll(
                 fam, starts[i, s, 0], starts[i, s, 1], lo[0], hi[0], lo[1], hi[1],
                 aux, counts[i], K, maxit, logp, dlogp,
             )
             iters[i] += it
-            if f < best:
+            # a converged optimum beats an unconverged point unless clearly lower
+            if (ok and not conv[i] and f < best + 1e-9 * (1.0 + abs(best))) or (
+                f < best and (ok or not conv[i])
+            ) or (f < best - 1e-9 * (1.0 + abs(best))):
                 best = f
                 theta[i, 0] = t0
                 theta[i, 1] = t1

@@ -19,8 +19,14 @@ from .gsd import betabinomial_logp, mixture_logp
 from .quantized import quantized_logp
 
 _INF = np.inf
-#: Newton decrement −gᵀd (in NLL units) below which a fit counts as converged.
+#: Newton decrement N·ḡᵀH⁻¹ḡ (in NLL units, about twice the gap to the optimum) below which a
+#: fit counts as converged; relaxed by 1e-4·NLL for very large NLLs (see :func:`minimize_nll`).
 DECREMENT_TOL = 1e-10
+#: χ²(q, p) per rating up to which the Fisher information stands in for the observed Hessian:
+#: H − I = Σ_k (q_k − p_k)·(∇ℓ_k∇ℓ_kᵀ − ∇²p_k/p_k), of relative size about √χ² (Cauchy–Schwarz).
+FISHER_CHI2 = 0.05
+#: Trust radius of one solver step in natural units (scales for locations, e-folds for log-scales).
+STEP_RADIUS = 4.0
 #: Largest absolute moment residual accepted by :func:`match_moments`.
 MOMENT_TOL = 1e-11
 
@@ -38,7 +44,11 @@ def family_logp(fam, th0, th1, aux, K, logp, dlogp):
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def nll_terms(fam, th0, th1, aux, c, K, logp, dlogp):
-    """NLL = −Σ c_k log p_k, its gradient and the Fisher information at θ."""
+    """NLL = −Σ c_k log p_k, its gradient and the Fisher information (Σ c)·Σ p_k ∇ℓ_k ∇ℓ_kᵀ at θ.
+
+    With proportions q = c/N for ``c`` every term is per rating. Returns
+    (f, g0, g1, h00, h01, h11); f = inf where a positive count has probability 0.
+    """
     family_logp(fam, th0, th1, aux, K, logp, dlogp)
     n = 0.0
     f = 0.0
@@ -47,7 +57,7 @@ def nll_terms(fam, th0, th1, aux, c, K, logp, dlogp):
     for k in range(K):
         if c[k] > 0.0:
             n += c[k]
-            if logp[k] == -_INF:
+            if not logp[k] > -_INF:  # zero probability (or NaN) for an observed category
                 return _INF, 0.0, 0.0, 0.0, 0.0, 0.0
             f -= c[k] * logp[k]
             g0 -= c[k] * dlogp[k, 0]
@@ -61,7 +71,30 @@ def nll_terms(fam, th0, th1, aux, c, K, logp, dlogp):
             h00 += p * dlogp[k, 0] * dlogp[k, 0]
             h01 += p * dlogp[k, 0] * dlogp[k, 1]
             h11 += p * dlogp[k, 1] * dlogp[k, 1]
+    if not (math.isfinite(f) and math.isfinite(g0) and math.isfinite(g1)):
+        return _INF, 0.0, 0.0, 0.0, 0.0, 0.0
     return f, g0, g1, n * h00, n * h01, n * h11
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _term_sizes(q, K, dlogp):
+    """(Σ q_k |∂ℓ_k/∂θ0|, Σ q_k |∂ℓ_k/∂θ1|, max over observed k of |∂ℓ_k/∂θ0|, … θ1).
+
+    The sums bound the rounding error of the gradient; the maxima set finite-difference steps.
+    """
+    s0 = 0.0
+    s1 = 0.0
+    m0 = 0.0
+    m1 = 0.0
+    for k in range(K):
+        if q[k] > 0.0:
+            a0 = abs(dlogp[k, 0])
+            a1 = abs(dlogp[k, 1])
+            s0 += q[k] * a0
+            s1 += q[k] * a1
+            m0 = max(m0, a0)
+            m1 = max(m1, a1)
+    return s0, s1, m0, m1
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -70,58 +103,247 @@ def _clip(x, lo, hi):
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def _direction(g0, g1, h00, h01, h11, free0, free1):
-    """Scoring direction on the free coordinates, with Levenberg damping when ill-conditioned."""
+def _trust_step(g0, g1, h00, h01, h11, u0, u1, free0, free1, radius):
+    """Trust-region step on the free coordinates: the minimizer of gᵀd + ½dᵀHd subject to
+    ‖(d0/u0, d1/u1)‖ ≤ radius (Moré–Sorensen: d = −(H + λD²)⁻¹g with the smallest λ ≥ 0 that
+    makes H + λD² positive definite and the step fit, found by bisection on log λ).
+
+    Returns (d0, d1, newton): newton is True where the plain Newton step (λ = 0, H positive
+    definite) was taken.
+    """
+    if not (free0 or free1):
+        return 0.0, 0.0, True
+    if not free0 or not free1:  # one coordinate: 1-D Newton, else a step to the radius
+        g = g0 if free0 else g1
+        h = h00 if free0 else h11
+        u = u0 if free0 else u1
+        if h > 0.0 and abs(g / h) <= radius * u:
+            d = -g / h
+            newton = True
+        else:
+            d = -radius * u if g > 0.0 else radius * u
+            newton = False
+        return (d, 0.0, newton) if free0 else (0.0, d, newton)
+    # scaled problem: a = D⁻¹HD⁻¹, b = D⁻¹g with D = diag(1/u0, 1/u1)
+    a00 = h00 * u0 * u0
+    a01 = h01 * u0 * u1
+    a11 = h11 * u1 * u1
+    b0 = g0 * u0
+    b1 = g1 * u1
+    det = a00 * a11 - a01 * a01
+    if a00 > 0.0 and a11 > 0.0 and det > 1e-12 * a00 * a11:
+        x0 = -(a11 * b0 - a01 * b1) / det
+        x1 = -(a00 * b1 - a01 * b0) / det
+        if x0 * x0 + x1 * x1 <= radius * radius:
+            return x0 * u0, x1 * u1, True
+    # smallest eigenvalue of a: λ must exceed −λ_min
+    half_tr = 0.5 * (a00 + a11)
+    lam_min = half_tr - math.sqrt(0.25 * (a00 - a11) ** 2 + a01 * a01)
+    scale = abs(a00) + abs(a11) + 2.0 * abs(a01) + math.sqrt(b0 * b0 + b1 * b1) / radius
+    lo = max(0.0, -lam_min) + 1e-14 * scale + 1e-300
+    hi = lo + scale + 1.0
+    x0 = 0.0
+    x1 = 0.0
+    for _ in range(100):
+        lam = math.sqrt(lo * hi) if lo > 0.0 else 0.5 * hi
+        c00 = a00 + lam
+        c11 = a11 + lam
+        dt = c00 * c11 - a01 * a01
+        x0 = -(c11 * b0 - a01 * b1) / dt
+        x1 = -(c00 * b1 - a01 * b0) / dt
+        nrm = x0 * x0 + x1 * x1
+        if nrm > radius * radius:
+            lo = lam
+        else:
+            hi = lam
+        if hi - lo <= 1e-6 * hi:
+            break
+    c00 = a00 + hi
+    c11 = a11 + hi
+    dt = c00 * c11 - a01 * a01
+    x0 = -(c11 * b0 - a01 * b1) / dt
+    x1 = -(c00 * b1 - a01 * b0) / dt
+    return x0 * u0, x1 * u1, False
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _positive_definite(h00, h01, h11, free0, free1):
+    """True where H is positive definite on the free coordinates."""
     if free0 and free1:
-        damp = 1e-12 * (h00 + h11) + 1e-300
-        for _ in range(40):
-            a = h00 + damp
-            d = h11 + damp
-            det = a * d - h01 * h01
-            if det > 1e-14 * a * d:
-                return -(d * g0 - h01 * g1) / det, -(a * g1 - h01 * g0) / det
-            damp = max(damp * 100.0, 1e-12)
-        return -g0, -g1
+        return h00 > 0.0 and h11 > 0.0 and h00 * h11 - h01 * h01 > 1e-12 * h00 * h11
+    return (h00 > 0.0 or not free0) and (h11 > 0.0 or not free1)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _fd_step(th, m, lo, hi):
+    """Forward-difference step for one coordinate: about 1e-6 in the observed log p_k, kept
+    representable and inside the box (backward where the forward point would leave it)."""
+    h = 1e-6 / max(m, 1.0)
+    h = max(h, 1e-13 * max(1.0, abs(th)))
+    if th + h > hi:
+        h = -h
+    return h
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _hessian(fam, th0, th1, g0, g1, free0, free1, lo0, hi0, lo1, hi1, aux, q, K, logp, dlogp):
+    """Observed Hessian of the per-rating NLL by forward differences of the analytic gradient,
+    along the free coordinates only (the other entries are not needed and left 0).
+
+    Returns (h00, h01, h11, ok); ok is False where a shifted point has zero likelihood.
+    """
+    _, _, m0, m1 = _term_sizes(q, K, dlogp)
+    h00 = 0.0
+    h01 = 0.0
+    h11 = 0.0
     if free0:
-        return (-g0 / h00 if h00 > 0.0 else -g0), 0.0
+        e0 = _fd_step(th0, m0, lo0, hi0)
+        fa, a0, a1, _, _, _ = nll_terms(fam, th0 + e0, th1, aux, q, K, logp, dlogp)
+        if fa == _INF:
+            return 0.0, 0.0, 0.0, False
+        h00 = (a0 - g0) / e0
+        h01 = (a1 - g1) / e0
     if free1:
-        return 0.0, (-g1 / h11 if h11 > 0.0 else -g1)
-    return 0.0, 0.0
+        e1 = _fd_step(th1, m1, lo1, hi1)
+        fb, b0, b1, _, _, _ = nll_terms(fam, th0, th1 + e1, aux, q, K, logp, dlogp)
+        if fb == _INF:
+            return 0.0, 0.0, 0.0, False
+        h11 = (b1 - g1) / e1
+        h01 = 0.5 * (h01 + (b0 - g0) / e1) if free0 else 0.0
+    return h00, h01, h11, True
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _free(th, g, lo, hi):
+    """False where the coordinate sits on a bound with the gradient pointing out of the box."""
+    return not ((th <= lo and g > 0.0) or (th >= hi and g < 0.0))
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _at_noise_floor(g0, g1, free0, free1, q, K, dlogp):
+    """True where every free gradient component is cancellation noise: |ḡ_j| below 1e-11 of
+    Σ_k q_k |∂ℓ_k/∂θ_j|, the sum of the magnitudes of its terms (scale-free)."""
+    s0, s1, _, _ = _term_sizes(q, K, dlogp)
+    ok0 = (not free0) or abs(g0) <= 1e-11 * s0
+    ok1 = (not free1) or abs(g1) <= 1e-11 * s1
+    return ok0 and ok1
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _unit0(fam, th1):
+    """Natural unit of θ0 at θ: the scale for location-scale coordinates, else 1."""
+    if fam == NORMAL or fam == LOGISTIC or fam == LOGIT_LOGISTIC:
+        return math.exp(th1)
+    return 1.0
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def minimize_nll(fam, th0, th1, lo0, hi0, lo1, hi1, aux, c, K, maxit, logp, dlogp):
-    """Projected Fisher scoring from θ = (th0, th1) inside the box [lo, hi].
+    """Projected Newton for the NLL −Σ c_k log p_k(θ) from θ = (th0, th1) inside the box [lo, hi].
+
+    The likelihood depends on the counts only through the proportions q = c/N and the total N,
+    so the iteration works on the per-rating NLL f̄ = −Σ q_k log p_k (any N up to the float
+    range). Each step is the trust-region step (:func:`_trust_step`, radius STEP_RADIUS natural
+    units: scale units for locations, e-folds for log-scales) of the quadratic model with the
+    Fisher information where the fit is close (χ²(q, p) ≤ FISHER_CHI2, where it is within about
+    √χ² of the Hessian: cheap scoring steps on well-fitting data), else the observed Hessian
+    (forward differences of the analytic gradient; where a shifted point has zero likelihood,
+    the Fisher information plus the outer products Σ q_k ∇ℓ_k ∇ℓ_kᵀ), so
+    steps stay descent directions also where the Hessian is indefinite, and near the optimum it
+    is Newton's step (quadratic convergence, unlike Fisher scoring where the fit is poor). A
+    coordinate on its bound with the gradient pointing out of the box is fixed and the other one
+    solved alone (Bertsekas' projected Newton); steps are backtracked along the projected path
+    (Armijo).
+
+    Converged: the Newton decrement N·ḡᵀH⁻¹ḡ (about twice the NLL gap to the optimum) is below
+    DECREMENT_TOL·(1 + 1e-4·NLL), or every free gradient component is at its rounding floor.
+    Otherwise the best point found is returned with converged=False.
 
     Returns (th0, th1, nll, iterations, converged).
     """
+    n_tot = 0.0
+    for k in range(K):
+        n_tot += c[k]
+    q = np.empty(K)
+    for k in range(K):
+        q[k] = c[k] / n_tot
     th0 = _clip(th0, lo0, hi0)
     th1 = _clip(th1, lo1, hi1)
-    f, g0, g1, h00, h01, h11 = nll_terms(fam, th0, th1, aux, c, K, logp, dlogp)
+    f, g0, g1, h00, h01, h11 = nll_terms(fam, th0, th1, aux, q, K, logp, dlogp)
     if f == _INF:
-        return th0, th1, f, 0, False
+        return th0, th1, _INF, 0, False
+    tol = DECREMENT_TOL / n_tot
     for it in range(maxit):
-        free0 = not ((th0 <= lo0 and g0 > 0.0) or (th0 >= hi0 and g0 < 0.0))
-        free1 = not ((th1 <= lo1 and g1 > 0.0) or (th1 >= hi1 and g1 < 0.0))
-        d0, d1 = _direction(g0, g1, h00, h01, h11, free0, free1)
+        free0 = _free(th0, g0, lo0, hi0)
+        free1 = _free(th1, g1, lo1, hi1)
+        if _at_noise_floor(g0, g1, free0, free1, q, K, dlogp):
+            return th0, th1, n_tot * f, it, True
+        # Fisher plus outer products of the observed terms: the metric where no Hessian is had;
+        # χ²(q, p) per rating says how far the Fisher information is from the Hessian
+        b00 = h00
+        b01 = h01
+        b11 = h11
+        chi2 = 0.0
+        for k in range(K):
+            if q[k] > 0.0:
+                b00 += q[k] * dlogp[k, 0] * dlogp[k, 0]
+                b01 += q[k] * dlogp[k, 0] * dlogp[k, 1]
+                b11 += q[k] * dlogp[k, 1] * dlogp[k, 1]
+            if logp[k] > -_INF:
+                p = math.exp(logp[k])
+                chi2 += (q[k] - p) * (q[k] - p) / p
+        if chi2 <= FISHER_CHI2 and h00 * h11 - h01 * h01 > 1e-12 * h00 * h11:
+            e00, e01, e11, ok_h = h00, h01, h11, True
+        else:
+            e00, e01, e11, ok_h = _hessian(
+                fam, th0, th1, g0, g1, free0, free1, lo0, hi0, lo1, hi1, aux, q, K, logp, dlogp
+            )
+            if not (ok_h and _positive_definite(e00, e01, e11, free0, free1)):
+                e00, e01, e11, ok_h = b00, b01, b11, False
+        d0, d1, newton = _trust_step(
+            g0, g1, e00, e01, e11, _unit0(fam, th1), 1.0, free0, free1, STEP_RADIUS
+        )
+        newton = newton and ok_h
         decrement = -(g0 * d0 + g1 * d1)
-        if decrement < DECREMENT_TOL:
-            return th0, th1, f, it, True
+        if newton and decrement <= tol * (1.0 + 1e-4 * n_tot * f):
+            return th0, th1, n_tot * f, it, True
+        if not decrement > 0.0:  # no descent left in double precision (not at the noise floor)
+            return th0, th1, n_tot * f, it, False
         t = 1.0
         accepted = False
-        for _ls in range(60):
+        n0 = th0
+        n1 = th1
+        nf = f
+        ng0 = g0
+        ng1 = g1
+        nh00 = h00
+        nh01 = h01
+        nh11 = h11
+        for _ls in range(80):
             n0 = _clip(th0 + t * d0, lo0, hi0)
             n1 = _clip(th1 + t * d1, lo1, hi1)
-            nf, ng0, ng1, nh00, nh01, nh11 = nll_terms(fam, n0, n1, aux, c, K, logp, dlogp)
-            if nf <= f + 1e-4 * (g0 * (n0 - th0) + g1 * (n1 - th1)):
+            if n0 == th0 and n1 == th1:
+                break
+            nf, ng0, ng1, nh00, nh01, nh11 = nll_terms(fam, n0, n1, aux, q, K, logp, dlogp)
+            slope = g0 * (n0 - th0) + g1 * (n1 - th1)
+            if nf <= f + 1e-4 * slope:
                 accepted = True
                 break
-            t *= 0.5
-        if not accepted:  # no decrease left at double precision
-            return th0, th1, f, it, decrement < 1e-6
+            # rounding regime: the predicted decrease is below the resolution of f
+            if nf <= f and -slope <= 1e-14 * abs(f):
+                accepted = True
+                break
+            t *= 0.5 if nf < _INF else 0.1
+        if not accepted:
+            # no decrease at double precision: converged only if the gradient is pure noise
+            family_logp(fam, th0, th1, aux, K, logp, dlogp)
+            ok = _at_noise_floor(g0, g1, free0, free1, q, K, dlogp) or (
+                newton and decrement <= 1e3 * tol * (1.0 + 1e-4 * n_tot * f)
+            )
+            return th0, th1, n_tot * f, it, ok
         th0, th1 = n0, n1
         f, g0, g1, h00, h01, h11 = nf, ng0, ng1, nh00, nh01, nh11
-    return th0, th1, f, maxit, False
+    return th0, th1, n_tot * f, maxit, False
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")

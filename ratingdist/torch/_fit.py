@@ -67,7 +67,7 @@ def _nll_terms(c: Tensor, lp: Tensor, dlp: Tensor):
 
 
 def _direction(g: Tensor, info: Tensor, free: Tensor) -> Tensor:
-    """Scoring direction −I⁻¹g on the free coordinates (``_kernels.solver._direction``):
+    """Scoring direction −I⁻¹g on the free coordinates (cf. ``_kernels.solver._trust_step``):
     Levenberg damping where I is ill-conditioned, −g/I_ii with one free coordinate."""
     h00, h01, h11 = info[:, 0, 0], info[:, 0, 1], info[:, 1, 1]
     damp = 1e-12 * (h00 + h11) + 1e-300
