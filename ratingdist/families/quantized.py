@@ -156,7 +156,7 @@ class QuantizedFamily(Family):
         inner = ~(at_min | at_max)
         out = np.empty((len(m), 2))
         out[at_min] = self._limit_least_spread(m[at_min], K)
-        out[at_max] = self._limit_extremes(len(m[at_max]))
+        out[at_max] = self._limit_extremes(m[at_max], K)
         if inner.any():
             out[inner] = self._from_theta(self._theta_from_moments(m[inner], v[inner], K), K)
         return out
@@ -184,7 +184,7 @@ class QuantizedFamily(Family):
         """Limit parameters at v = v_min(ψ) (see :meth:`from_moments`)."""
 
     @abstractmethod
-    def _limit_extremes(self, n: int) -> NDArray[np.float64]:
+    def _limit_extremes(self, mean: NDArray[np.float64], K: int) -> NDArray[np.float64]:
         """Limit parameters at v = v_max(ψ) (see :meth:`from_moments`)."""
 
     # -- latent variable on the rating axis --------------------------------------------------
@@ -293,8 +293,10 @@ class _LocationScale(QuantizedFamily):
         loc = np.where(mean == np.floor(mean), mean, t[lower - 1])
         return np.column_stack([loc, np.zeros_like(mean)])
 
-    def _limit_extremes(self, n):
-        return np.column_stack([np.full(n, np.nan), np.full(n, np.inf)])
+    def _limit_extremes(self, mean, K):
+        # scale → ∞ with the location running off towards the heavier end (centre if equal)
+        loc = np.select([mean > (1 + K) / 2, mean < (1 + K) / 2], [np.inf, -np.inf], (1 + K) / 2)
+        return np.column_stack([loc, np.full(len(mean), np.inf)])
 
 
 class Normal(_LocationScale):
@@ -355,8 +357,8 @@ class _UnitShape(QuantizedFamily):
     def _limit_least_spread(self, mean, K):
         return np.full((len(mean), 2), np.inf)
 
-    def _limit_extremes(self, n):
-        return np.zeros((n, 2))
+    def _limit_extremes(self, mean, K):
+        return np.zeros((len(mean), 2))
 
 
 class Beta(_UnitShape):
@@ -453,8 +455,10 @@ class LogitLogistic(QuantizedFamily):
         med = np.where(mean == np.floor(mean), (mean - 0.5) / K, t[lower - 1])
         return np.column_stack([med, np.zeros_like(mean)])
 
-    def _limit_extremes(self, n):
-        return np.column_stack([np.full(n, np.nan), np.full(n, np.inf)])
+    def _limit_extremes(self, mean, K):
+        # s → ∞ with the median running off towards the heavier end (1/2 if equal)
+        med = np.select([mean > (1 + K) / 2, mean < (1 + K) / 2], [1.0, 0.0], 0.5)
+        return np.column_stack([med, np.full(len(mean), np.inf)])
 
     @staticmethod
     def _cdf(mu, s, x):
