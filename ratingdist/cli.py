@@ -1,77 +1,191 @@
 """The ``ratingdist`` command: fit, compare, query and plot rating distributions from the shell.
 
     ratingdist compare koniq10k
-    ratingdist fit vqeg-hdtv --families gsd normal --output fits.xlsx
+    ratingdist fit vqeg-hdtv --families gsd normal | head
+    ratingdist compare ratings.csv --stimulus-col clip --rating-col mos_vote
     ratingdist qoe koniq10k --family logit-logistic --quantile 0.1 0.9 --gob --stimuli 100117038.jpg
     ratingdist evaluate vqeg-hdtv --train-sizes 5 10 20 --repeats 10 -o summary.csv
     ratingdist plot gtest-cdf koniq10k -o gtest_cdf.png
     ratingdist plot model-difference normal maxent --metric aitchison -o difference.png
 
-A SOURCE is a dataset name (``koniq10k``, ``vqeg-hdtv``) or a count table: a .csv, .parquet or
-.xlsx file with one row per stimulus, an id column and count columns c1..cK (or n1..nK).
-Tables are written as .csv, .parquet (needs pyarrow) or .xlsx; figures in any format matplotlib
-knows (.png, .pdf, .svg, ...). Exit status: 0 on success; 2 on a bad argument, file or stimulus
-id, with one line ``ratingdist: error: ...`` on stderr.
+A SOURCE is a dataset name (``koniq10k``, ``vqeg-hdtv``) or a .csv, .parquet or .xlsx file
+holding a count table (one row per stimulus, count columns c1..cK or n1..nK) or long-format
+ratings (one row per rating; stimulus, rating and optional subject columns, detected by their
+usual names or named with --stimulus-col, --rating-col, --subject-col). Tables are written as
+.csv, .parquet (needs pyarrow) or .xlsx, or as CSV on stdout (``-o -``, the default of ``fit``);
+figures in any format matplotlib knows (.png, .pdf, .svg, ...). Exit status: 0 on success; 2 on
+a bad argument, file or stimulus id, with one line ``ratingdist SUB: error: ...`` on stderr.
+
+The parser imports only the standard library: numpy, pandas, Numba and the fitting code are
+imported by the subcommand that needs them, so that ``--help`` answers at once.
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
-import numpy as np
-import pandas as pd
-from tqdm import tqdm
-
-from . import datasets, evaluation, qoe
-from .data import RatingCounts
-from .families import FAMILIES, family
-from .fitting import FitResult, compare, fit
+from ._version import __version__
 
 if TYPE_CHECKING:
     from types import ModuleType
 
+    import pandas as pd
     from matplotlib.figure import Figure
+
+    from .data import RatingCounts
+    from .fitting import FitResult
+
+# The parser is built from the names below, not from the library, so that ``--help`` and
+# argument errors need no numpy, pandas or Numba; tests/test_cli.py checks them against it.
+_DATASETS = ("koniq10k", "vqeg-hdtv")
+_FAMILIES = ("normal", "logistic", "beta", "kumaraswamy", "logit-logistic", "maxent", "gsd")
+_QUANTIZED = _FAMILIES[:5]
+_METHODS = ("mle", "prob_floor", "pseudo_counts", "posterior")
 
 #: Exit status for bad arguments and inputs (argparse's own errors use it too).
 EXIT_USAGE = 2
 TABLE_FORMATS = (".csv", ".parquet", ".xlsx")
+#: ``--output -``: the table as CSV on stdout.
+STDOUT = "-"
 #: Exceptions that mean bad input (the library raises ValueError with a message for users).
-_INPUT_ERRORS = (ValueError, OSError, RuntimeError, ImportError)
-_QUANTIZED = tuple(name for name in FAMILIES if family(name).is_latent)
+_INPUT_ERRORS = (ValueError, TypeError, KeyError, OSError, RuntimeError, ImportError)
 _DEFAULT_QUANTILES = (0.1, 0.5, 0.9)
-_READERS = {".parquet": pd.read_parquet, ".xlsx": pd.read_excel, ".xls": pd.read_excel}
+_COUNT_COLUMN = re.compile(r"[cn]\d+", re.IGNORECASE)
+#: Column names recognised in long-format rating files (case-insensitive; ``_id`` may follow).
+_LONG_COLUMNS = {
+    "stimulus": ("stimulus", "image", "video", "item", "pvs", "id"),
+    "rating": ("rating", "score", "vote", "opinion"),
+    "subject": ("subject", "observer", "worker", "rater", "user"),
+}
+
+
+class _UsageError(ValueError):
+    """A bad combination of arguments found after parsing: reported like argparse's errors."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``ratingdist SUB: error: ... (see ratingdist SUB --help)``."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, self.error_line(message) + "\n")
+
+    def error_line(self, message: str) -> str:
+        return f"{self.prog}: error: {_one_line(message)} (see {self.prog} --help)"
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())
 
 
 # -- inputs and outputs ----------------------------------------------------------------------
-def _load(source: str) -> RatingCounts:
-    """A registered dataset name, or the path of a count table (.csv, .parquet, .xlsx)."""
+def _load(args: argparse.Namespace) -> RatingCounts:
+    """The SOURCE of the command: a dataset name, a count table or a long-format rating file.
+
+    For a long-format file, ``args.layout`` says which columns were read.
+    """
+    from . import datasets
+
+    args.layout = None
+    source = args.source
     if source in datasets.available():
         return datasets.load(source)
     path = Path(source)
     if not path.is_file():
+        if path.exists():
+            raise ValueError(f"{source}: not a file")
+        near = difflib.get_close_matches(source, datasets.available(), n=1, cutoff=0.5)
+        hint = f"; did you mean {near[0]}?" if near else ""
         raise ValueError(
-            f"{source!r} is neither a dataset ({', '.join(datasets.available())}) nor a file"
+            f"{source!r} is neither a dataset ({', '.join(datasets.available())}) nor a "
+            f"file{hint}"
         )
-    reader = _READERS.get(path.suffix.lower(), pd.read_csv)
+    table = _read(path)
+    try:
+        return _counts_of(table, args)
+    except _UsageError:
+        raise
+    except ValueError as err:
+        raise ValueError(f"{source}: {err}") from None
+
+
+def _read(path: Path) -> pd.DataFrame:
+    import pandas as pd
+
+    readers = {".parquet": pd.read_parquet, ".xlsx": pd.read_excel, ".xls": pd.read_excel}
+    reader = readers.get(path.suffix.lower(), pd.read_csv)
     try:
         table = reader(path)
     except Exception as err:  # readers of damaged files fail with many exception types
-        raise ValueError(f"{source}: cannot read it ({type(err).__name__}: {err})") from None
-    try:
-        return RatingCounts.from_table(table)
-    except ValueError as err:
-        raise ValueError(f"{source}: {err}") from None
+        raise ValueError(f"{path}: cannot read it ({type(err).__name__}: {err})") from None
+    if table.empty:
+        raise ValueError(f"{path}: no ratings (the table has no rows)")
+    return table
+
+
+def _counts_of(table: pd.DataFrame, args: argparse.Namespace) -> RatingCounts:
+    """A count table (c1..cK or n1..nK columns) or long-format ratings, counted."""
+    from .data import RatingCounts
+
+    named = {role: getattr(args, f"{role}_col") for role in _LONG_COLUMNS}
+    has_counts = any(isinstance(c, str) and _COUNT_COLUMN.fullmatch(c) for c in table.columns)
+    if has_counts and not any(named.values()):
+        counts = RatingCounts.from_table(table)
+        if args.K is not None and counts.K != args.K:
+            raise _UsageError(f"the count table has {counts.K} categories, not -K {args.K}")
+        return counts
+    columns = {role: named[role] or _detect_column(table, role) for role in _LONG_COLUMNS}
+    if columns["rating"] is None:
+        raise ValueError(
+            f"no count columns c1..cK or n1..nK and no rating column "
+            f"({', '.join(_LONG_COLUMNS['rating'])}) among the columns {list(table.columns)}; "
+            "name the columns of long-format ratings with --rating-col and --stimulus-col"
+        )
+    if columns["stimulus"] is None:
+        raise ValueError(
+            f"long-format ratings need a stimulus column "
+            f"({', '.join(_LONG_COLUMNS['stimulus'])}) besides {columns['rating']!r} among the "
+            f"columns {list(table.columns)}; name it with --stimulus-col"
+        )
+    args.layout = "long format: " + ", ".join(
+        f"{role} {name!r}" for role, name in columns.items() if name is not None
+    )
+    return RatingCounts.from_ratings(
+        table, stimulus=columns["stimulus"], rating=columns["rating"],
+        subject=columns["subject"], K=5 if args.K is None else args.K,
+    )
+
+
+def _detect_column(table: pd.DataFrame, role: str) -> str | None:
+    """The single column named like a ``role`` column of long-format ratings, or None."""
+    names = _LONG_COLUMNS[role]
+    found = [c for c in table.columns if isinstance(c, str) and _column_key(c) in names]
+    if len(found) > 1:
+        raise ValueError(
+            f"columns {' and '.join(map(repr, found))} could both be the {role} column; "
+            f"choose with --{role}-col"
+        )
+    return found[0] if found else None
+
+
+def _column_key(name: str) -> str:
+    """``"Stimulus_ID"`` -> ``"stimulus"``, ``"id"`` -> ``"id"``: the name to look up."""
+    key = name.strip().lower()
+    return re.sub(r"[_ ]?id$", "", key) or key
 
 
 def _select(counts: RatingCounts, stimuli: Sequence[str] | None) -> RatingCounts:
     """The stimuli with the given ids (compared as strings), in that order; all if None."""
     if not stimuli:
         return counts
+    import numpy as np
+
     index = {str(s): i for i, s in enumerate(counts.ids)}
     for s in stimuli:
         if s not in index:
@@ -80,12 +194,18 @@ def _select(counts: RatingCounts, stimuli: Sequence[str] | None) -> RatingCounts
     return counts[np.array([index[s] for s in stimuli], dtype=np.intp)]
 
 
-def _check_suffix(path: str, allowed: Sequence[str], what: str) -> None:
+def _check_suffix(path: str | None, allowed: Sequence[str], what: str) -> None:
+    if path is None or (path == STDOUT and ".csv" in allowed):
+        return
     if Path(path).suffix.lower() not in allowed:
-        raise ValueError(f"{what} must end in {', '.join(allowed)}: {path!r}")
+        raise _UsageError(f"{what} must end in {', '.join(allowed)}: {path!r}")
 
 
 def _write_table(table: pd.DataFrame, path: str) -> None:
+    """Write a table to ``path`` (.csv, .parquet, .xlsx), or as CSV to stdout for ``-``."""
+    if path == STDOUT:
+        table.to_csv(sys.stdout, index=False)
+        return
     suffix = Path(path).suffix.lower()
     if suffix == ".csv":
         table.to_csv(path, index=False)
@@ -100,6 +220,8 @@ def _write_table(table: pd.DataFrame, path: str) -> None:
 
 
 def _print_table(table: pd.DataFrame) -> None:
+    import pandas as pd
+
     with pd.option_context("display.width", 200, "display.max_columns", None):
         print(table.to_string(index=False, float_format=lambda x: f"{x:.4f}"))
 
@@ -108,6 +230,10 @@ def _fit_families(
     counts: RatingCounts, families: Sequence[str], bounds: str, progress: bool | None
 ) -> dict[str, FitResult]:
     """Fit every family, with a progress bar on stderr (by default only on a terminal)."""
+    from tqdm import tqdm
+
+    from .fitting import fit
+
     bar = tqdm(
         families, desc="fitting", unit="family", file=sys.stderr, leave=False,
         disable=None if progress is None else not progress,
@@ -140,14 +266,17 @@ def _open_level(text: str) -> float:
 
 # -- compare and fit ---------------------------------------------------------------------------
 def _header(args: argparse.Namespace, counts: RatingCounts) -> str:
-    return (f"{args.source}: {len(counts)} stimuli, {counts.n_ratings.sum()} ratings, "
+    """The first line of a printed table; names the columns read from a long-format file."""
+    layout = f" ({args.layout})" if args.layout else ""
+    return (f"{args.source}{layout}: {len(counts)} stimuli, {counts.n_ratings.sum()} ratings, "
             f"bounds={args.bounds}")
 
 
 def _run_compare(args: argparse.Namespace) -> int:
-    if args.output:
-        _check_suffix(args.output, TABLE_FORMATS, "--output")
-    counts = _select(_load(args.source), args.stimuli)
+    from .fitting import compare
+
+    _check_suffix(args.output, TABLE_FORMATS, "--output")
+    counts = _select(_load(args), args.stimuli)
     table = compare(_fit_families(counts, args.families, args.bounds, args.progress))
     if args.output:
         _write_table(table, args.output)
@@ -158,8 +287,10 @@ def _run_compare(args: argparse.Namespace) -> int:
 
 
 def _run_fit(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     _check_suffix(args.output, TABLE_FORMATS, "--output")
-    counts = _select(_load(args.source), args.stimuli)
+    counts = _select(_load(args), args.stimuli)
     results = _fit_families(counts, args.families, args.bounds, args.progress)
     _write_table(pd.concat([r.table for r in results.values()], ignore_index=True), args.output)
     return 0
@@ -168,6 +299,10 @@ def _run_fit(args: argparse.Namespace) -> int:
 # -- qoe -----------------------------------------------------------------------------------
 def _qoe_table(res: FitResult, args: argparse.Namespace) -> pd.DataFrame:
     """One row per stimulus: id, ratings, sample MOS, then the fitted family's figures."""
+    import pandas as pd
+
+    from . import qoe
+
     counts = res.counts
     table = pd.DataFrame({"id": counts.ids, "n": counts.n_ratings, "mos": qoe.mos(counts)})
     for a in args.quantile:
@@ -184,18 +319,19 @@ def _qoe_table(res: FitResult, args: argparse.Namespace) -> pd.DataFrame:
 
 
 def _run_qoe(args: argparse.Namespace) -> int:
-    if args.output:
-        _check_suffix(args.output, TABLE_FORMATS, "--output")
+    from .fitting import fit
+
+    _check_suffix(args.output, TABLE_FORMATS, "--output")
     queries = (args.quantile, args.level_reached_by, args.share_reaching, args.gob, args.pow)
     if not any(queries):
         args.quantile, args.gob, args.pow = list(_DEFAULT_QUANTILES), True, True
     latent = args.quantile or args.level_reached_by or args.share_reaching
     if latent and args.kind != "category" and args.family not in _QUANTIZED:
-        raise ValueError(
+        raise _UsageError(
             f"the {args.family} family has no continuous latent quality, so its quantiles are "
             f"categories: add --kind category, or choose one of {', '.join(_QUANTIZED)}"
         )
-    counts = _select(_load(args.source), args.stimuli)
+    counts = _select(_load(args), args.stimuli)
     res = fit(counts, args.family, bounds=args.bounds)
     table = _qoe_table(res, args)
     if args.output:
@@ -214,7 +350,7 @@ def _run_qoe(args: argparse.Namespace) -> int:
 
 # -- plot ----------------------------------------------------------------------------------
 def _figure_results(args: argparse.Namespace) -> tuple[RatingCounts, dict[str, FitResult]]:
-    counts = _select(_load(args.source), args.stimuli)
+    counts = _select(_load(args), args.stimuli)
     return counts, _fit_families(counts, args.families, args.bounds, args.progress)
 
 
@@ -237,11 +373,13 @@ def _plot_pp(args: argparse.Namespace, plots: ModuleType) -> Figure:
 
 def _plot_latent_density(args: argparse.Namespace, plots: ModuleType) -> Figure:
     if args.family not in _QUANTIZED:
-        raise ValueError(
+        raise _UsageError(
             f"the {args.family} family has no continuous latent quality; choose one of "
             f"{', '.join(_QUANTIZED)}"
         )
-    counts = _select(_load(args.source), args.stimuli)
+    from .fitting import fit
+
+    counts = _select(_load(args), args.stimuli)
     res = fit(counts, args.family, bounds=args.bounds)
     from matplotlib.figure import Figure
 
@@ -254,7 +392,7 @@ def _plot_latent_density(args: argparse.Namespace, plots: ModuleType) -> Figure:
 
 def _plot_model_difference(args: argparse.Namespace, plots: ModuleType) -> Figure:
     if len(args.families) < 2:
-        raise ValueError("model-difference needs at least two families")
+        raise _UsageError("model-difference needs at least two families")
     options = {"metric": args.metric, "grid": (args.grid, args.grid // 2), "K": args.K}
     if len(args.families) == 2:
         return plots.model_difference_map(*args.families, **options)
@@ -276,11 +414,13 @@ def _run_plot(args: argparse.Namespace) -> int:
 
 # -- evaluate ------------------------------------------------------------------------------
 def _run_evaluate(args: argparse.Namespace) -> int:
-    for path in (args.output, args.per_stimulus):
-        if path:
-            _check_suffix(path, TABLE_FORMATS, "--output" if path == args.output else
-                          "--per-stimulus")
-    counts = _select(_load(args.source), args.stimuli)
+    from . import evaluation
+
+    _check_suffix(args.output, TABLE_FORMATS, "--output")
+    _check_suffix(args.per_stimulus, TABLE_FORMATS, "--per-stimulus")
+    if args.output == STDOUT and args.per_stimulus == STDOUT:
+        raise _UsageError("--output and --per-stimulus cannot both be - (stdout)")
+    counts = _select(_load(args), args.stimuli)
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     ex = evaluation.predictive_experiment(
         counts, args.families, args.train_sizes, args.repeats, args.seed,
@@ -315,10 +455,7 @@ def _positive_int(text: str) -> int:
 
 def _add_evaluate(sub) -> None:
     source = argparse.ArgumentParser(add_help=False)
-    source.add_argument("source", help="dataset name (koniq10k, vqeg-hdtv) or a count table "
-                        "(.csv, .parquet, .xlsx with c1..cK or n1..nK columns)")
-    source.add_argument("--stimuli", nargs="+", metavar="ID",
-                        help="stimulus ids to use (default: all)")
+    _input_options(source)
     _families_option(source)
     cmd = sub.add_parser(
         "evaluate", parents=[source],
@@ -327,41 +464,65 @@ def _add_evaluate(sub) -> None:
         "predict the test ratings from the train ratings with every family (plain MLE, "
         "floored MLE, MLE with pseudo-counts, posterior predictive) and with the empirical, "
         "add-1/2 and best add-alpha baselines, and report the mean test NLL per rating.",
+        epilog=_SOURCE_HELP,
     )
     cmd.add_argument("--train-sizes", nargs="+", type=_positive_int, default=[5, 10, 20],
                      metavar="N", help="train ratings per stimulus (default 5 10 20)")
     cmd.add_argument("--repeats", type=_positive_int, default=10,
                      help="random splits per train size (default 10)")
     cmd.add_argument("--seed", type=int, default=0, help="seed of the splits (default 0)")
-    cmd.add_argument("--methods", nargs="+", choices=evaluation.METHODS,
-                     default=list(evaluation.METHODS), metavar="METHOD",
-                     help=f"family predictors (default: all of {', '.join(evaluation.METHODS)})")
-    cmd.add_argument("--output", "-o", help="write the summary (.csv, .parquet, .xlsx)")
+    cmd.add_argument("--methods", nargs="+", choices=_METHODS, default=list(_METHODS),
+                     metavar="METHOD",
+                     help=f"family predictors (default: all of {', '.join(_METHODS)})")
+    cmd.add_argument("--output", "-o", help=f"write the summary ({_TABLE_HELP})")
     cmd.add_argument("--per-stimulus", metavar="FILE",
-                     help="write the tidy per-stimulus table (.csv, .parquet, .xlsx)")
-    cmd.set_defaults(run=_run_evaluate)
+                     help=f"write the tidy per-stimulus table ({_TABLE_HELP})")
+    cmd.set_defaults(run=_run_evaluate, parser=cmd)
 
 
 # -- parser --------------------------------------------------------------------------------
-def _source_options(stimuli_required: bool = False) -> argparse.ArgumentParser:
-    parent = argparse.ArgumentParser(add_help=False)
-    parent.add_argument("source", help="dataset name (koniq10k, vqeg-hdtv) or a count table "
-                        "(.csv, .parquet, .xlsx with c1..cK or n1..nK columns)")
-    parent.add_argument(
-        "--bounds", choices=("natural", "reference"), default="natural",
-        help="unbounded MLE (natural, default) or the reference study's box constraints",
-    )
+_TABLE_HELP = ".csv, .parquet, .xlsx, or - for CSV on stdout"
+_SOURCE_HELP = (
+    f"SOURCE is a dataset ({', '.join(_DATASETS)}) or a file (.csv, .parquet, .xlsx) holding "
+    "either a count table (one row per stimulus, columns c1..cK or n1..nK) or long-format "
+    "ratings (one row per rating: a stimulus column named "
+    f"{'/'.join(_LONG_COLUMNS['stimulus'])}, a rating column named "
+    f"{'/'.join(_LONG_COLUMNS['rating'])}, optionally a subject column named "
+    f"{'/'.join(_LONG_COLUMNS['subject'])}; case-insensitive, _id may follow; other names "
+    "with --stimulus-col, --rating-col, --subject-col)."
+)
+
+
+def _input_options(parent: argparse.ArgumentParser, stimuli_required: bool = False) -> None:
+    """SOURCE, the columns of a long-format file and --stimuli."""
+    parent.add_argument("source", metavar="SOURCE",
+                        help="dataset name, count table or long-format rating file (see below)")
+    long = parent.add_argument_group("long-format rating files")
+    for role in _LONG_COLUMNS:
+        long.add_argument(f"--{role}-col", metavar="NAME",
+                          help=f"the {role} column (default: detected)")
+    long.add_argument("-K", "--categories", dest="K", type=_positive_int, metavar="K",
+                      help="number of rating categories 1..K (default 5)")
     parent.add_argument(
         "--stimuli", nargs="+", metavar="ID", required=stimuli_required,
         help="stimulus ids to use" + ("" if stimuli_required else " (default: all)"),
+    )
+
+
+def _source_options(stimuli_required: bool = False) -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    _input_options(parent, stimuli_required)
+    parent.add_argument(
+        "--bounds", choices=("natural", "reference"), default="natural",
+        help="unbounded MLE (natural, default) or the reference study's box constraints",
     )
     return parent
 
 
 def _families_option(parent: argparse.ArgumentParser) -> None:
     parent.add_argument(
-        "--families", nargs="+", choices=FAMILIES, default=list(FAMILIES), metavar="FAMILY",
-        help=f"families to fit (default: all of {', '.join(FAMILIES)})",
+        "--families", nargs="+", choices=_FAMILIES, default=list(_FAMILIES), metavar="FAMILY",
+        help=f"families to fit (default: all of {', '.join(_FAMILIES)})",
     )
     parent.add_argument(
         "--progress", action=argparse.BooleanOptionalAction, default=None,
@@ -375,18 +536,19 @@ def _add_compare_and_fit(sub) -> None:
     compare_cmd = sub.add_parser(
         "compare", parents=[common], help="fit the families and print the comparison table",
         description="Fit the families to every stimulus and compare them (AIC, BIC, mean G, "
-        "share of p < 0.05, ...; best AIC first).",
+        "share of p < 0.05, ...; best AIC first).", epilog=_SOURCE_HELP,
     )
-    compare_cmd.add_argument("--output", "-o", help="write the table (.csv, .parquet, .xlsx)")
-    compare_cmd.set_defaults(run=_run_compare)
+    compare_cmd.add_argument("--output", "-o", help=f"write the table ({_TABLE_HELP})")
+    compare_cmd.set_defaults(run=_run_compare, parser=compare_cmd)
     fit_cmd = sub.add_parser(
         "fit", parents=[common], help="fit the families and write the per-stimulus table",
         description="Fit the families and write one row per stimulus and family: counts, "
         "parameters, mean, var, rho, fitted probabilities, nll, g, p_value, diagnostics.",
+        epilog=_SOURCE_HELP,
     )
-    fit_cmd.add_argument("--output", "-o", required=True,
-                         help="output file (.csv, .parquet or .xlsx)")
-    fit_cmd.set_defaults(run=_run_fit)
+    fit_cmd.add_argument("--output", "-o", default=STDOUT,
+                         help=f"output file ({_TABLE_HELP}; default: CSV on stdout)")
+    fit_cmd.set_defaults(run=_run_fit, parser=fit_cmd)
 
 
 def _add_qoe(sub) -> None:
@@ -394,11 +556,12 @@ def _add_qoe(sub) -> None:
         "qoe", parents=[_source_options()],
         help="QoE figures per stimulus: quantiles, %%GoB, %%PoW",
         description="Fit one family and report, per stimulus, quality quantiles on the rating "
-        "axis, the level a share of users reaches, %GoB and %PoW. Without a query option: "
-        "--quantile 0.1 0.5 0.9 --gob --pow.",
+        "axis, the level a share of users reaches, %%GoB and %%PoW. Without a query option: "
+        "--quantile 0.1 0.5 0.9 --gob --pow.", epilog=_SOURCE_HELP,
     )
-    cmd.add_argument("--family", choices=FAMILIES, default="logit-logistic", metavar="FAMILY",
-                     help=f"family to fit: one of {', '.join(FAMILIES)} (default: logit-logistic)")
+    cmd.add_argument("--family", choices=_FAMILIES, default="logit-logistic", metavar="FAMILY",
+                     help=f"family to fit: one of {', '.join(_FAMILIES)} (default: "
+                     "logit-logistic)")
     cmd.add_argument("--quantile", nargs="+", type=_probability, default=[], metavar="ALPHA",
                      help="α-quantiles F⁻¹(α) of the latent quality")
     cmd.add_argument("--level-reached-by", nargs="+", type=_probability, default=[],
@@ -412,8 +575,8 @@ def _add_qoe(sub) -> None:
         "--kind", choices=("latent", "category"), default=None,
         help="latent quantiles (quantized families, default) or whole categories (any family)",
     )
-    cmd.add_argument("--output", "-o", help="write the table (.csv, .parquet, .xlsx)")
-    cmd.set_defaults(run=_run_qoe)
+    cmd.add_argument("--output", "-o", help=f"write the table ({_TABLE_HELP})")
+    cmd.set_defaults(run=_run_qoe, parser=cmd)
 
 
 _PLOTS: dict[str, tuple[Callable, str]] = {
@@ -432,7 +595,8 @@ def _add_plot(sub) -> None:
     figure = argparse.ArgumentParser(add_help=False)
     figure.add_argument("--output", "-o", required=True,
                         help="image file (.png, .pdf, .svg, ...)")
-    figure.add_argument("--dpi", type=int, default=150, help="resolution (default 150)")
+    figure.add_argument("--dpi", type=_positive_int, default=150,
+                        help="resolution (default 150)")
     cmd = sub.add_parser("plot", help="draw a figure", description="Draw a figure to a file.")
     kinds = cmd.add_subparsers(dest="kind", required=True, metavar="KIND")
     fitted = _source_options()
@@ -445,8 +609,9 @@ def _add_plot(sub) -> None:
     }
     for kind, (draw, text) in _PLOTS.items():
         p = kinds.add_parser(kind, parents=[*parents[kind], figure], help=text,
-                             description=text[0].upper() + text[1:] + ".")
-        p.set_defaults(run=_run_plot, draw=draw)
+                             description=text[0].upper() + text[1:] + ".",
+                             epilog=_SOURCE_HELP if parents[kind] else None)
+        p.set_defaults(run=_run_plot, draw=draw, parser=p)
         if kind == "observed-vs-fitted":
             _families_option(p)
         elif kind == "psi-v":
@@ -456,29 +621,32 @@ def _add_plot(sub) -> None:
             p.add_argument("--alpha", type=_open_level, default=0.2,
                            help="level α₀ of the consistency verdict (default 0.2)")
         elif kind == "latent-density":
-            p.add_argument("--family", choices=FAMILIES, default="logit-logistic",
+            p.add_argument("--family", choices=_FAMILIES, default="logit-logistic",
                            metavar="FAMILY", help=f"quantized family: one of "
                            f"{', '.join(_QUANTIZED)} (default: logit-logistic)")
             p.add_argument("--quantiles", nargs="+", type=_open_level,
                            default=list(_DEFAULT_QUANTILES), metavar="ALPHA",
                            help="quantile levels to mark (default 0.1 0.5 0.9)")
         elif kind == "model-difference":
-            p.add_argument("families", nargs="+", choices=FAMILIES, metavar="FAMILY",
+            p.add_argument("families", nargs="+", choices=_FAMILIES, metavar="FAMILY",
                            help="two families (one map) or more (a matrix of all pairs)")
             p.add_argument("--metric", choices=("l1", "aitchison"), default="l1",
                            help="L1 or Aitchison distance (default l1)")
-            p.add_argument("--grid", type=int, default=200,
+            p.add_argument("--grid", type=_positive_int, default=200,
                            help="grid points along the mean (half as many for ρ; default 200)")
-            p.add_argument("-K", type=int, default=5, help="number of categories (default 5)")
+            p.add_argument("-K", type=_positive_int, default=5,
+                           help="number of categories (default 5)")
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def _parser() -> _Parser:
+    parser = _Parser(
         prog="ratingdist",
         description="Fit, compare, query and plot rating distributions of absolute-category-"
-        "rating data. A SOURCE is a dataset (koniq10k, vqeg-hdtv) or a count table.",
+        "rating data. A SOURCE is a dataset (koniq10k, vqeg-hdtv), a count table or a "
+        "long-format rating file; see ratingdist COMMAND --help.",
         epilog="Exit status: 0 on success, 2 on a bad argument or input.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_compare_and_fit(sub)
     _add_qoe(sub)
@@ -488,17 +656,38 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``ratingdist`` console script; returns the exit status."""
-    args = _parser().parse_args(argv)
+    """Entry point of the ``ratingdist`` console script; returns the exit status.
+
+    Errors are one line on stderr and exit status 2: ``ratingdist SUB: error: ... (see
+    ratingdist SUB --help)`` for a bad argument, ``ratingdist SUB: error: ...`` for bad input.
+    """
+    args, unknown = _parser().parse_known_args(argv)
+    command: _Parser = args.parser
+    if unknown:
+        command.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
-        return args.run(args)
+        status = args.run(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
     except BrokenPipeError:  # e.g. piped into head: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
-    except _INPUT_ERRORS as err:
-        message = " ".join(str(err).split()) or type(err).__name__
-        print(f"ratingdist: error: {message}", file=sys.stderr)
+    except KeyboardInterrupt:
+        return 130
+    except _UsageError as err:
+        print(command.error_line(str(err)), file=sys.stderr)
         return EXIT_USAGE
+    except _INPUT_ERRORS as err:
+        message = _one_line(_message(err)) or type(err).__name__
+        print(f"{command.prog}: error: {message}", file=sys.stderr)
+        return EXIT_USAGE
+    return status
+
+
+def _message(err: BaseException) -> str:
+    """What an exception says; a KeyError's key without the quotes its str adds."""
+    if isinstance(err, KeyError) and len(err.args) == 1:
+        return str(err.args[0])
+    return str(err)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -27,12 +28,21 @@ def run(*args: str, cwd=None) -> subprocess.CompletedProcess:
     return out
 
 
+#: ``ratingdist SUB: error: ...``, SUB being the subcommand (``plot pp``) or nothing.
+ERROR_LINE = re.compile(r"ratingdist( [a-z-]+)*: error: \S.*")
+
+
 def assert_one_line_error(out: subprocess.CompletedProcess, *fragments: str) -> None:
     assert out.returncode == 2
-    lines = out.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("ratingdist: error: "), out.stderr
+    assert_one_line(out.stderr, *fragments)
+
+
+def assert_one_line(stderr: str, *fragments: str) -> str:
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and ERROR_LINE.fullmatch(lines[0]), stderr
     for fragment in fragments:
         assert fragment in lines[0]
+    return lines[0]
 
 
 def assert_image(path, min_ink: float = 0.03) -> None:
@@ -263,10 +273,7 @@ def test_bad_input_gives_one_line(tmp_path, count_table, args, fragments, capsys
     (tmp_path / "nocounts.csv").write_text("x,y\n1,2\n")
     argv = [a.format(dir=tmp_path, counts=count_table) for a in args]
     assert main(argv) == 2
-    lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("ratingdist: error: ")
-    for fragment in fragments:
-        assert fragment in lines[0]
+    assert_one_line(capsys.readouterr().err, *fragments)
 
 
 def test_bad_input_in_a_fresh_process(tmp_path, count_table):
@@ -287,29 +294,229 @@ def test_unknown_stimulus_of_a_dataset(vqeg):
                           "unknown stimulus id '99999'", "ids look like 1000, 1001, 1002")
 
 
+# -- argument errors: one line, exit 2 ---------------------------------------------------------
+BAD_ARGUMENTS = [
+    ([], "ratingdist", "required: COMMAND"),
+    (["frobnicate", "koniq10k"], "ratingdist", "invalid choice: 'frobnicate'"),
+    (["compare"], "ratingdist compare", "required: SOURCE"),
+    (["compare", "koniq10k", "--families", "weibull"], "ratingdist compare",
+     "invalid choice: 'weibull'"),
+    (["compare", "koniq10k", "--frobnicate"], "ratingdist compare",
+     "unrecognized arguments: --frobnicate"),
+    (["fit", "{counts}", "-o", "fits.json"], "ratingdist fit", "--output must end in .csv"),
+    (["qoe", "koniq10k", "--quantile", "1.5"], "ratingdist qoe", "must lie in [0, 1]: '1.5'"),
+    (["qoe", "{counts}", "--family", "gsd", "--quantile", "0.1"], "ratingdist qoe",
+     "gsd family has no continuous latent quality"),
+    (["compare", "{counts}", "-K", "0"], "ratingdist compare", "must be >= 1"),
+    (["compare", "{counts}", "-K", "7"], "ratingdist compare", "has 5 categories, not -K 7"),
+    (["evaluate", "koniq10k", "--repeats", "0"], "ratingdist evaluate", "must be >= 1"),
+    (["evaluate", "{counts}", "-o", "-", "--per-stimulus", "-"], "ratingdist evaluate",
+     "cannot both be -"),
+    (["plot"], "ratingdist plot", "required: KIND"),
+    (["plot", "heatmap", "koniq10k", "-o", "x.png"], "ratingdist plot", "invalid choice"),
+    (["plot", "pp", "koniq10k", "--alpha", "0", "-o", "x.png"], "ratingdist plot pp",
+     "strictly between 0 and 1"),
+    (["plot", "observed-vs-fitted", "koniq10k", "-o", "x.png"],
+     "ratingdist plot observed-vs-fitted", "required: --stimuli"),
+    (["plot", "gtest-cdf", "{counts}", "-o", "-"], "ratingdist plot gtest-cdf",
+     "--output must end in"),
+    (["plot", "model-difference", "gsd", "-o", "x.png"], "ratingdist plot model-difference",
+     "at least two families"),
+]
+
+
+@pytest.mark.parametrize(("args", "prog", "fragment"), BAD_ARGUMENTS,
+                         ids=lambda a: " ".join(a) if isinstance(a, list) else None)
+def test_bad_argument_is_one_line_naming_the_help(args, prog, fragment, count_table, capsys):
+    argv = [a.format(counts=count_table) for a in args]
+    try:
+        status = main(argv)  # errors found after parsing
+    except SystemExit as exit_info:  # argparse's own
+        status = exit_info.code
+    assert status == 2
+    captured = capsys.readouterr()
+    line = assert_one_line(captured.err, fragment)
+    assert line.startswith(f"{prog}: error: ") and line.endswith(f"(see {prog} --help)")
+    assert captured.out == ""
+
+
+def test_bad_arguments_in_a_fresh_process(tmp_path):
+    out = run("compare", "koniq10k", "--families", "weibull", cwd=tmp_path)
+    assert_one_line_error(out, "invalid choice: 'weibull'", "(see ratingdist compare --help)")
+    assert out.stdout == ""
+    out = run(cwd=tmp_path)
+    assert_one_line_error(out, "(see ratingdist --help)")
+
+
+# -- input errors: one line, exit 2 --------------------------------------------------------------
+def test_unknown_dataset_name_suggests_the_nearest(capsys):
+    assert main(["compare", "koniq"]) == 2
+    assert_one_line(capsys.readouterr().err, "'koniq' is neither a dataset",
+                    "did you mean koniq10k?")
+
+
 @pytest.mark.parametrize(
-    "args",
-    [
-        ["compare"],
-        ["frobnicate", "koniq10k"],
-        ["compare", "koniq10k", "--families", "weibull"],
-        ["qoe", "koniq10k", "--quantile", "1.5"],
-        ["plot", "pp", "koniq10k", "--alpha", "0", "-o", "x.png"],
-        ["plot", "observed-vs-fitted", "koniq10k", "-o", "x.png"],  # --stimuli is required
-        ["plot", "heatmap", "koniq10k", "-o", "x.png"],
-    ],
+    "error",
+    [FileNotFoundError("/data/KonIQ-10k.csv: no such file in RATINGDIST_DATA_DIR=/data"),
+     ValueError("/data/KonIQ-10k.csv: sha256 ... does not match"),
+     KeyError("/data/KonIQ-10k.csv: no such file")],
 )
-def test_argument_errors_exit_2(args, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(args)
-    assert exit_info.value.code == 2
-    err = capsys.readouterr().err
-    assert err.startswith("usage: ratingdist") and "error:" in err
+def test_errors_of_the_dataset_loader_are_one_line(monkeypatch, capsys, error):
+    def load(name):
+        raise error
+
+    monkeypatch.setattr(rd.datasets, "load", load)
+    assert main(["compare", "koniq10k"]) == 2
+    line = assert_one_line(capsys.readouterr().err, "/data/KonIQ-10k.csv")
+    assert line.startswith("ratingdist compare: error: /data/KonIQ-10k.csv")  # no quotes
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [("", "cannot read it"), ("id,c1,c2,c3\n", "no ratings"), ("stimulus,rating\n", "no ratings"),
+     ("stimulus,rating\na,6\n", "rating 6 is outside 1..5"),
+     ("stimulus,rating,subject\na,5,s1\na,4,s1\n", "subject 's1': rated twice"),
+     ("image,video,rating\na,b,5\n", "'image' and 'video' could both be the stimulus column"),
+     ("clip,rating\na,5\n", "need a stimulus column"),
+     ("clip,grade\na,5\n", "no count columns c1..cK or n1..nK and no rating column")],
+    ids=["empty", "header-only-counts", "header-only-long", "out-of-range", "rated-twice",
+         "ambiguous", "no-stimulus", "no-rating"],
+)
+def test_bad_rating_files_are_one_line(tmp_path, capsys, content, fragment):
+    path = tmp_path / "ratings.csv"
+    path.write_text(content)
+    assert main(["fit", str(path), "--families", "normal"]) == 2
+    captured = capsys.readouterr()
+    assert_one_line(captured.err, "ratings.csv", fragment)
+    assert captured.out == ""
+
+
+# -- stdout, version, help ------------------------------------------------------------------------
+@pytest.mark.data
+def test_fit_writes_csv_to_stdout_and_stops_quietly_at_a_closed_pipe(vqeg):
+    out = subprocess.run(
+        f"{sys.executable} -m ratingdist fit vqeg-hdtv --families normal gsd | head -n 3",
+        shell=True, capture_output=True, text=True, timeout=600,
+    )
+    assert out.stderr == ""
+    lines = out.stdout.splitlines()
+    assert len(lines) == 3 and lines[0].startswith("id,family,bounds,c1,")
+    assert lines[1].startswith("1000,normal,natural,0,0,0,10,14,")
+
+
+def test_fit_without_output_prints_csv(count_table, capsys):
+    assert main(["fit", str(count_table), "--families", "normal"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    table = pd.read_csv(pd.io.common.StringIO(captured.out))
+    expected = rd.fit(rd.RatingCounts.from_table(count_table), "normal").table
+    assert table["id"].tolist() == ["img", "other", "flat"]
+    np.testing.assert_allclose(table["nll"], expected["nll"], rtol=1e-12)
+
+
+def test_dash_writes_any_table_to_stdout(count_table, capsys):
+    assert main(["compare", str(count_table), "--families", "normal", "gsd", "-o", "-"]) == 0
+    table = pd.read_csv(pd.io.common.StringIO(capsys.readouterr().out))
+    assert sorted(table["family"]) == ["gsd", "normal"]
+    assert main(["qoe", str(count_table), "--family", "beta", "--stimuli", "img", "-o", "-"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == (
+        "id,n,mos,quantile_0.1,quantile_0.5,quantile_0.9,gob,pow")
+
+
+def test_version(capsys):
+    out = run("--version")
+    assert out.returncode == 0 and out.stdout == f"ratingdist {rd.__version__}\n"
+    assert out.stderr == ""
 
 
 def test_console_script_runs():
-    out = run("--help")
+    out = subprocess.run([sys.executable, "-m", "ratingdist", "--help"], capture_output=True,
+                         text=True, timeout=600)
     assert out.returncode == 0
-    assert all(cmd in out.stdout for cmd in ("compare", "fit", "qoe", "plot"))
+    assert all(cmd in out.stdout for cmd in ("compare", "fit", "qoe", "evaluate", "plot"))
     out = run("plot", "--help")
     assert out.returncode == 0 and "model-difference" in out.stdout
+    out = run("compare", "--help")
+    assert "--stimulus-col" in out.stdout and "long-format" in out.stdout
+
+
+def test_the_parser_imports_no_numerical_library():
+    """``--help`` stays fast: building the parser imports nothing beyond ``import ratingdist``."""
+    code = (
+        "import sys, ratingdist; before = set(sys.modules); import ratingdist.cli as cli; "
+        "cli._parser().format_help(); print(sorted(set(sys.modules) - before))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=600)
+    assert out.returncode == 0, out.stderr
+    new = eval(out.stdout)
+    heavy = ("numpy", "pandas", "numba", "scipy", "matplotlib", "tqdm", "ratingdist.fitting",
+             "ratingdist.data")
+    assert not [m for m in new if m.split(".")[0] in heavy or m in heavy], new
+
+
+def test_the_parser_knows_the_library_names():
+    from ratingdist import cli
+
+    assert cli._FAMILIES == rd.FAMILIES
+    assert cli._QUANTIZED == tuple(f for f in rd.FAMILIES if rd.family(f).is_latent)
+    assert cli._METHODS == rd.evaluation.METHODS
+    assert cli._DATASETS == rd.datasets.available()
+
+
+# -- long-format rating files ------------------------------------------------------------------
+@pytest.fixture
+def long_ratings(tmp_path):
+    """Long-format ratings of three stimuli by up to six subjects, with the usual column names."""
+    rng = np.random.default_rng(7)
+    rows = [(f"clip{s}.mp4", f"obs{u}", int(rng.integers(1, 6))) for s in range(3)
+            for u in range(6 - s)]
+    path = tmp_path / "ratings_long.csv"
+    pd.DataFrame(rows, columns=["Video_ID", "observer", "Score"]).to_csv(path, index=False)
+    return path
+
+
+def test_compare_reads_long_format_ratings(long_ratings, tmp_path):
+    out = run("compare", str(long_ratings), "--families", "normal", "gsd", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    header = out.stdout.splitlines()[0]
+    assert header == (f"{long_ratings} (long format: stimulus 'Video_ID', rating 'Score', "
+                      "subject 'observer'): 3 stimuli, 15 ratings, bounds=natural")
+    assert sorted(line.split()[0] for line in out.stdout.splitlines()[2:]) == ["gsd", "normal"]
+
+
+def test_every_subcommand_reads_long_format_ratings(long_ratings, tmp_path, capsys):
+    table = pd.read_csv(long_ratings)
+    expected = rd.RatingCounts.from_ratings(table, "Video_ID", "Score", "observer")
+    fits = tmp_path / "fits.csv"
+    assert main(["fit", str(long_ratings), "--families", "beta", "-o", str(fits)]) == 0
+    written = pd.read_csv(fits)
+    assert written["id"].tolist() == expected.ids.tolist()
+    assert written[[f"c{k}" for k in range(1, 6)]].to_numpy().tolist() == expected.counts.tolist()
+    assert main(["qoe", str(long_ratings), "--stimuli", "clip1.mp4"]) == 0
+    assert "clip1.mp4" in capsys.readouterr().out
+    assert main(["evaluate", str(long_ratings), "--families", "normal", "--train-sizes", "2",
+                 "--repeats", "1", "--methods", "mle", "-o", str(tmp_path / "e.csv")]) == 0
+    figure = tmp_path / "f.png"
+    assert main(["plot", "observed-vs-fitted", str(long_ratings), "--stimuli", "clip0.mp4",
+                 "--families", "normal", "-o", str(figure), "--dpi", "50"]) == 0
+    assert_image(figure, min_ink=0.01)
+
+
+def test_long_format_columns_and_scale_by_option(tmp_path, capsys):
+    path = tmp_path / "lab.parquet"
+    pd.DataFrame({"pvs": ["a", "a", "b"], "mos_vote": [7, 6, 1], "who": [1, 2, 1]}).to_parquet(path)
+    argv = ["fit", str(path), "--families", "normal", "--rating-col", "mos_vote",
+            "--subject-col", "who", "-K", "7"]
+    assert main(argv) == 0
+    table = pd.read_csv(pd.io.common.StringIO(capsys.readouterr().out))
+    assert table[[f"c{k}" for k in range(1, 8)]].to_numpy().tolist() == [
+        [0, 0, 0, 0, 0, 1, 1], [1, 0, 0, 0, 0, 0, 0]]
+    assert main(argv[:-2]) == 2  # on the default 1..5 scale a 7 is out of range
+    assert_one_line(capsys.readouterr().err, "lab.parquet", "rating 7 is outside 1..5")
+
+
+def test_count_columns_win_over_long_format_names(count_table, capsys):
+    """A count table with an ``id`` column is not long format (``id`` is a stimulus name)."""
+    assert main(["fit", str(count_table), "--families", "normal"]) == 0
+    assert capsys.readouterr().out.splitlines()[1].startswith("img,normal,")

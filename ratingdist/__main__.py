@@ -1,0 +1,7 @@
+"""``python -m ratingdist``: the ``ratingdist`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
