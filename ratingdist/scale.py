@@ -95,12 +95,11 @@ def moments_of_counts(counts: ArrayLike) -> tuple[NDArray[np.float64], NDArray[n
     c = np.asarray(counts, dtype=np.float64)
     k = np.arange(1, c.shape[-1] + 1, dtype=np.float64)
     n = c.sum(axis=-1)
-    # from the proportions, kept on the scale: with 10^16 ratings and one stray the rounded
-    # sum could land an ulp outside [1, K]
-    p = c / n[..., None]
-    mean = np.clip((p * k).sum(axis=-1), 1.0, float(c.shape[-1]))
-    # centred sum of squares: no cancellation
-    var = ((k - mean[..., None]) ** 2 * p).sum(axis=-1)
+    # kept on the scale: with 10^16 ratings and one stray the rounded quotient can land an ulp
+    # outside [1, K]
+    mean = np.clip((c * k).sum(axis=-1) / n, 1.0, float(c.shape[-1]))
+    # centred sum of squares: exact for integer data, no cancellation
+    var = ((k - mean[..., None]) ** 2 * c).sum(axis=-1) / n
     return mean, var
 
 
