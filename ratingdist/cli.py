@@ -23,11 +23,13 @@ imported by the subcommand that needs them, so that ``--help`` answers at once.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
+import glob
 import os
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -267,21 +269,140 @@ def _open_level(text: str) -> float:
 # -- compare and fit ---------------------------------------------------------------------------
 def _header(args: argparse.Namespace, counts: RatingCounts) -> str:
     """The first line of a printed table; names the columns read from a long-format file."""
+    return _header_line(args, len(counts), counts.n_ratings.sum())
+
+
+def _header_line(args: argparse.Namespace, n_stimuli: int, n_ratings: int) -> str:
     layout = f" ({args.layout})" if args.layout else ""
-    return (f"{args.source}{layout}: {len(counts)} stimuli, {counts.n_ratings.sum()} ratings, "
-            f"bounds={args.bounds}")
+    return f"{args.source}{layout}: {n_stimuli} stimuli, {n_ratings} ratings, bounds={args.bounds}"
 
 
 def _run_compare(args: argparse.Namespace) -> int:
     from .fitting import compare
 
     _check_suffix(args.output, TABLE_FORMATS, "--output")
+    if args.dask:
+        return _run_compare_dask(args)
+    if args.workers is not None:
+        raise _UsageError("--workers needs --dask")
     counts = _select(_load(args), args.stimuli)
     table = compare(_fit_families(counts, args.families, args.bounds, args.progress))
     if args.output:
         _write_table(table, args.output)
         return 0
     print(_header(args, counts))
+    _print_table(table)
+    return 0
+
+
+# -- compare on Dask ------------------------------------------------------------------------
+def _import_dask() -> ModuleType:
+    """ratingdist.dask, or a one-line ImportError naming the extra to install."""
+    try:
+        from . import dask as rdd
+    except ImportError as err:
+        raise ImportError(
+            f"--dask needs Dask ({err}); install ratingdist[dask]"
+        ) from None
+    return rdd
+
+
+def _read_dask(source: str):
+    """Long-format ratings of a Parquet directory, a Parquet/CSV file or a glob of them."""
+    import dask.dataframe as dd
+
+    path = Path(source)
+    if path.is_dir():
+        reader, where = dd.read_parquet, source
+    elif path.suffix.lower() == ".parquet":
+        reader, where = dd.read_parquet, source
+    elif path.suffix.lower() == ".csv":
+        reader, where = dd.read_csv, source
+    else:
+        raise ValueError(
+            f"{source}: --dask reads a Parquet directory, or .parquet or .csv files (a glob "
+            "such as 'ratings/*.csv' in quotes)"
+        )
+    if not path.exists() and not glob.glob(source):
+        raise ValueError(f"{source}: no such file, directory or matching files")
+    try:
+        return reader(where)
+    except Exception as err:  # readers of damaged files fail with many exception types
+        raise ValueError(f"{source}: cannot read it ({type(err).__name__}: {err})") from None
+
+
+@contextlib.contextmanager
+def _dask_scheduler(workers: int | None) -> Iterator[tuple[Callable, Callable]]:
+    """``(persist, compute)`` on the threaded scheduler (``workers`` None) or on a LocalCluster
+    of ``workers`` processes, each showing Dask's own progress bar on stderr."""
+    if workers is None:
+        import dask
+        from dask.diagnostics import ProgressBar
+
+        def persist(obj):
+            with ProgressBar(out=sys.stderr):
+                return obj.persist()
+
+        def compute(*objs):
+            with ProgressBar(out=sys.stderr):
+                return dask.compute(*objs)
+
+        with dask.config.set(scheduler="threads"):
+            yield persist, compute
+        return
+    from distributed import Client, progress
+
+    from .dask import local_cluster
+
+    with local_cluster(n_workers=workers) as cluster, Client(cluster) as client:
+        def show(futures) -> None:
+            with contextlib.redirect_stdout(sys.stderr):
+                progress(futures)
+            print(file=sys.stderr)
+
+        def persist(obj):
+            obj = client.persist(obj)
+            show(obj)
+            return obj
+
+        def compute(*objs):
+            futures = [client.compute(obj) for obj in objs]
+            show([f for fs in futures for f in (fs if isinstance(fs, list) else [fs])])
+            return tuple(client.gather(futures))
+
+        yield persist, compute
+
+
+def _run_compare_dask(args: argparse.Namespace) -> int:
+    rdd = _import_dask()
+    if args.stimuli:
+        raise _UsageError("--stimuli cannot be combined with --dask")
+    ratings = _read_dask(args.source)
+    columns = {role: getattr(args, f"{role}_col") or _detect_column(ratings._meta, role)
+               for role in _LONG_COLUMNS}
+    for role in ("stimulus", "rating"):
+        if columns[role] is None:
+            raise ValueError(
+                f"{args.source}: --dask needs long-format ratings with a {role} column "
+                f"({', '.join(_LONG_COLUMNS[role])}) among the columns "
+                f"{list(ratings.columns)}; name it with --{role}-col"
+            )
+    args.layout = "long format: " + ", ".join(
+        f"{role} {name!r}" for role, name in columns.items() if name is not None
+    )
+    counts = rdd.counts_from_ratings(
+        ratings, stimulus=columns["stimulus"], rating=columns["rating"],
+        subject=columns["subject"], K=5 if args.K is None else args.K,
+    )
+    with _dask_scheduler(args.workers) as (persist, compute):
+        counts = persist(counts)
+        n_ratings = int(compute(counts.drop(columns="id").sum().sum())[0])
+        table = rdd.compare(rdd.fit_all(counts, args.families, bounds=args.bounds),
+                            compute=compute)
+    if args.output:
+        _write_table(table, args.output)
+        return 0
+    print(_header_line(args, int(table["n"].iloc[0]), n_ratings))
     _print_table(table)
     return 0
 
@@ -539,6 +660,17 @@ def _add_compare_and_fit(sub) -> None:
         "share of p < 0.05, ...; best AIC first).", epilog=_SOURCE_HELP,
     )
     compare_cmd.add_argument("--output", "-o", help=f"write the table ({_TABLE_HELP})")
+    scale_out = compare_cmd.add_argument_group(
+        "scale-out (needs ratingdist[dask])",
+        "With --dask, SOURCE is a directory of Parquet files, a .parquet or .csv file, or a "
+        "quoted glob of them, holding long-format ratings; they are counted and fitted "
+        "partition by partition, never all in one process. The table equals the in-memory one.",
+    )
+    scale_out.add_argument("--dask", action="store_true",
+                           help="count and fit with Dask (Dask's progress bar on stderr)")
+    scale_out.add_argument("--workers", type=_positive_int, metavar="N",
+                           help="a local cluster of N worker processes (default: Dask's "
+                           "threaded scheduler in this process)")
     compare_cmd.set_defaults(run=_run_compare, parser=compare_cmd)
     fit_cmd = sub.add_parser(
         "fit", parents=[common], help="fit the families and write the per-stimulus table",

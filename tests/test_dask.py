@@ -1,11 +1,16 @@
-"""ratingdist.dask: every per-stimulus number equals the in-memory path bit for bit; the
-dataset-level figures are the exact (math.fsum) reductions; counts equal
-RatingCounts.from_ratings; bad ratings name their partition."""
+"""ratingdist.dask: every per-stimulus number and every figure of the comparison table equals
+the in-memory path bit for bit (threaded scheduler and a 2-process LocalCluster, KonIQ-10k in 7
+partitions of unequal size); counts equal RatingCounts.from_ratings; bad ratings name their
+partition; the workers load the compiled kernels from the Numba cache; ``ratingdist compare
+--dask`` prints what ``ratingdist compare`` prints."""
 
 from __future__ import annotations
 
 import itertools
 import math
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -38,17 +43,36 @@ def by_id(table: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values("id", kind="stable").reset_index(drop=True)
 
 
-def exact_summary(res: rd.FitResult) -> dict[str, float]:
-    """FitResult.summary with math.fsum in place of numpy's sums."""
-    n = len(res)
-    total = math.fsum(res.nll)
-    return {
-        "aic": rd.gof.aic(total, n),
-        "bic": rd.gof.bic(total, n),
-        "mean_g": math.fsum(res.g) / n,
-        "mean_nll": total / n,
-        "mean_likelihood": math.fsum(np.exp(-res.nll / res.counts.n_ratings)) / n,
-    }
+def assert_bitwise_equal(got: pd.DataFrame, expected: pd.DataFrame) -> None:
+    """Same columns and dtypes, every column ``==`` elementwise, floats also bit for bit."""
+    assert list(got.columns) == list(expected.columns)
+    assert got.dtypes.to_dict() == expected.dtypes.to_dict()
+    assert len(got) == len(expected)
+    for column in expected.columns:
+        a, b = got[column].to_numpy(), expected[column].to_numpy()
+        assert (a == b).all(), column
+        if a.dtype == np.float64:
+            assert (a.view(np.int64) == b.view(np.int64)).all(), column
+
+
+def kernel_cache_stats() -> tuple[int, int]:
+    """(cache misses, cache hits) of every Numba dispatcher of ratingdist in this process: a
+    miss is a kernel compiled here instead of loaded from the on-disk cache."""
+    from numba.core.dispatcher import Dispatcher
+
+    dispatchers = {id(v): v for name, module in list(sys.modules.items())
+                   if name.startswith("ratingdist") for v in vars(module).values()
+                   if isinstance(v, Dispatcher)}
+    misses = sum(sum(d.stats.cache_misses.values()) for d in dispatchers.values())
+    hits = sum(sum(d.stats.cache_hits.values()) for d in dispatchers.values())
+    return misses, hits
+
+
+def fit_every_family() -> tuple[int, int]:
+    """A worker's first fits: every family once; then its kernel cache statistics."""
+    for name in rd.FAMILIES:
+        rd.fit([[0, 1, 2, 1, 0], [3, 0, 0, 0, 0]], name)
+    return kernel_cache_stats()
 
 
 @pytest.fixture(scope="module")
@@ -68,25 +92,22 @@ def threaded(koniq):
 def test_fit_tables_equal_in_memory_bit_for_bit(in_memory, threaded):
     computed, _ = threaded
     for name, res in in_memory.items():
-        expected = res.table
-        got = computed[name]
-        assert list(got.columns) == list(expected.columns)
-        assert got.dtypes.to_dict() == expected.dtypes.to_dict()
-        pd.testing.assert_frame_equal(by_id(got), by_id(expected), check_exact=True)
+        assert_bitwise_equal(by_id(computed[name]), by_id(res.table))
 
 
-def test_compare_is_the_exact_reduction(in_memory, threaded):
+def test_compare_equals_in_memory_bit_for_bit(in_memory, threaded):
     _, table = threaded
-    expected = rd.compare(in_memory)
-    assert list(table.columns) == list(expected.columns)
-    assert table["family"].tolist() == expected["family"].tolist()
-    whole = ["n", "n_limit", "n_not_converged", "share_p_below_0.05"]
-    pd.testing.assert_frame_equal(table[whole], expected[whole], check_exact=True)
-    for _, row in table.iterrows():
-        for key, value in exact_summary(in_memory[row["family"]]).items():
-            assert row[key] == value, (row["family"], key)
-    floats = ["aic", "delta_aic", "bic", "mean_g", "mean_nll", "mean_likelihood"]
-    np.testing.assert_allclose(table[floats], expected[floats], rtol=1e-14, atol=1e-9)
+    assert_bitwise_equal(table, rd.compare(in_memory))
+
+
+def test_in_memory_summary_sums_exactly(in_memory):
+    res = in_memory["gsd"]
+    n = len(res)
+    summary = res.summary
+    assert summary["mean_g"] == math.fsum(res.g) / n
+    assert summary["aic"] == rd.gof.aic(math.fsum(res.nll), n)
+    reversed_order = rd.fit(res.counts[np.arange(n)[::-1]], "gsd").summary
+    assert reversed_order.equals(summary)
 
 
 def test_compare_does_not_depend_on_partitioning(koniq, threaded):
@@ -99,18 +120,39 @@ def test_compare_does_not_depend_on_partitioning(koniq, threaded):
                                   rows.drop(columns="delta_aic"), check_exact=True)
 
 
-def test_local_cluster_equals_in_memory(koniq, in_memory):
+def test_local_cluster_equals_in_memory_bit_for_bit(koniq, in_memory):
     with rdd.local_cluster(n_workers=2, threads_per_worker=1) as cluster, \
             distributed.Client(cluster) as client:
-        env = client.run(lambda: __import__("os").environ.get("NUMBA_NUM_THREADS"))
+        env = client.run(lambda: os.environ.get("NUMBA_NUM_THREADS"))
         assert set(env.values()) == {"1"}
-        tables = rdd.fit_all(unequal_partitions(koniq), ["logit-logistic"])
-        got = tables["logit-logistic"].compute()
+        assert len(env) == 2
+        tables = rdd.fit_all(unequal_partitions(koniq))
+        computed = dict(zip(tables, dask.compute(*tables.values())))
         table = rdd.compare(tables)
-    expected = in_memory["logit-logistic"]
-    pd.testing.assert_frame_equal(by_id(got), by_id(expected.table), check_exact=True)
-    assert table["aic"].iloc[0] == exact_summary(expected)["aic"]
-    assert table["n"].iloc[0] == len(koniq)
+    for name, res in in_memory.items():
+        assert_bitwise_equal(by_id(computed[name]), by_id(res.table))
+    assert_bitwise_equal(table, rd.compare(in_memory))
+
+
+def test_workers_load_the_kernels_from_the_cache(in_memory):
+    # in_memory has compiled (or loaded) every kernel here, so the on-disk cache is warm
+    assert sum(kernel_cache_stats()) > 0
+    with rdd.local_cluster(n_workers=1) as cluster, distributed.Client(cluster) as client:
+        (misses, hits), = client.run(fit_every_family).values()
+    assert misses == 0
+    assert hits > 0
+
+
+def test_worker_environment_carries_the_numba_cache_dir(monkeypatch, tmp_path):
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    assert "NUMBA_CACHE_DIR" not in rdd.worker_environment(1)
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    assert rdd.worker_environment(1)["NUMBA_CACHE_DIR"] == str(tmp_path)
+    assert rdd.worker_environment(1, cache_dir="/elsewhere")["NUMBA_CACHE_DIR"] == "/elsewhere"
+    with rdd.local_cluster(n_workers=1, env={"NUMBA_CACHE_DIR": str(tmp_path / "x")}) \
+            as cluster, distributed.Client(cluster) as client:
+        seen = client.run(lambda: os.environ.get("NUMBA_CACHE_DIR"))
+    assert set(seen.values()) == {str(tmp_path / "x")}
 
 
 def long_ratings(counts: rd.RatingCounts, seed: int = 0) -> pd.DataFrame:
@@ -231,3 +273,75 @@ def test_worker_environment_rejects_bad_thread_counts():
     for bad in (0, 1.5, True):
         with pytest.raises(ValueError, match="threads_per_worker"):
             rdd.worker_environment(bad)
+
+
+# -- ratingdist compare --dask -----------------------------------------------------------------
+def ratingdist(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "NUMBA_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, "-m", "ratingdist", *args], capture_output=True,
+                          text=True, env=env, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def rating_files(koniq, tmp_path_factory):
+    """KonIQ-10k's first 1500 stimuli as long-format ratings with a subject column: one CSV
+    file, and a directory of three Parquet files of unequal size."""
+    folder = tmp_path_factory.mktemp("ratings")
+    long = long_ratings(koniq[:1500], seed=2)
+    long["subject"] = long.groupby("stimulus").cumcount()
+    long = long.rename(columns={"stimulus": "clip", "rating": "vote", "subject": "rater"})
+    long.to_csv(folder / "ratings.csv", index=False)
+    parts = folder / "parts"
+    parts.mkdir()
+    for i, (a, b) in enumerate(itertools.pairwise([0, 1000, 60000, len(long)])):
+        long.iloc[a:b].to_parquet(parts / f"part-{i}.parquet", index=False)
+    return folder
+
+
+COLUMNS = ("--stimulus-col", "clip", "--rating-col", "vote", "--subject-col", "rater")
+
+
+def test_cli_compare_dask_prints_the_in_memory_table(rating_files):
+    source = str(rating_files / "ratings.csv")
+    expected = ratingdist("compare", source, *COLUMNS)
+    assert expected.returncode == 0, expected.stderr
+    threaded = ratingdist("compare", source, *COLUMNS, "--dask")
+    assert threaded.returncode == 0, threaded.stderr
+    assert threaded.stdout == expected.stdout
+    assert "100% Completed" in threaded.stderr  # dask.diagnostics.ProgressBar
+    cluster = ratingdist("compare", str(rating_files / "parts"), *COLUMNS, "--dask",
+                         "--workers", "2", "--families", "gsd", "beta", "--bounds", "reference")
+    assert cluster.returncode == 0, cluster.stderr
+    small = ratingdist("compare", source, *COLUMNS, "--families", "gsd", "beta",
+                       "--bounds", "reference")
+    assert cluster.stdout.splitlines()[1:] == small.stdout.splitlines()[1:]
+    assert cluster.stdout.split(":", 1)[1] == small.stdout.split(":", 1)[1]
+    assert "100% Completed" in cluster.stderr  # distributed.progress
+
+
+def test_cli_compare_dask_errors_are_one_line(rating_files, tmp_path):
+    out = ratingdist("compare", str(rating_files / "ratings.csv"), "--workers", "2", *COLUMNS)
+    assert out.returncode == 2
+    assert "--workers needs --dask" in out.stderr
+    doubled = pd.read_csv(rating_files / "ratings.csv").iloc[:10]
+    doubled.to_parquet(tmp_path / "a.parquet", index=False)
+    doubled.iloc[:1].to_parquet(tmp_path / "b.parquet", index=False)
+    out = ratingdist("compare", str(tmp_path / "*.parquet"), *COLUMNS, "--dask")
+    assert out.returncode == 2
+    last = out.stderr.splitlines()[-1]  # after Dask's progress bar
+    assert last.startswith("ratingdist compare: error: stimulus ")
+    assert "subject 0: rated twice" in last
+    out = ratingdist("compare", str(tmp_path / "none-*.csv"), "--dask")
+    assert out.returncode == 2
+    assert "no such file, directory or matching files" in out.stderr
+
+
+def test_cli_compare_dask_without_dask_says_what_to_install(rating_files):
+    code = ("import sys; sys.modules['dask'] = None; from ratingdist.cli import main; "
+            f"sys.exit(main(['compare', {str(rating_files / 'ratings.csv')!r}, '--dask']))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 2
+    assert out.stderr.count("\n") == 1
+    assert out.stderr.startswith("ratingdist compare: error: --dask needs Dask")
+    assert "install ratingdist[dask]" in out.stderr

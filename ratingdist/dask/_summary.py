@@ -6,16 +6,14 @@ p < 0.05, limits and non-converged fits. Partial sums add exactly, so the figure
 on the partitioning or on the order in which the parts are combined: each sum is the correctly
 rounded sum over all stimuli (``math.fsum``), and a mean is that sum divided by n.
 
-What "exact" means here: the figures equal those of :attr:`ratingdist.FitResult.summary`
-computed with ``math.fsum`` in place of numpy's sums, bit for bit. ``rd.compare`` itself sums
-with numpy's pairwise summation, whose last bits depend on the length and order of the array;
-the two agree to a few units in the last place (relative 1e-15), and counts and shares agree
-exactly.
+:attr:`ratingdist.FitResult.summary` sums exactly too (``math.fsum``), so every figure, and
+so every column of :func:`compare`, equals that of ``rd.compare`` on all stimuli at once, bit
+for bit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,19 +56,25 @@ class _Reduced:
     summary: pd.Series
 
 
-def compare(results: dict[str, dd.DataFrame] | Iterable[dd.DataFrame]) -> pd.DataFrame:
+def compare(
+    results: dict[str, dd.DataFrame] | Iterable[dd.DataFrame],
+    compute: Callable[..., tuple] = dask.compute,
+) -> pd.DataFrame:
     """One row per family, best (lowest AIC) first: ``rd.compare`` of Dask fit tables.
 
     Parameters
     ----------
     results : {family: table} from :func:`fit_all`, or fit tables from :func:`fit` (or read
         back from Parquet), one per family.
+    compute : computes the per-partition partial sums, called as ``compute(*lists)``, one list
+        of Delayed per table, and returning the computed lists (``dask.compute`` by default;
+        e.g. one that shows a progress bar).
 
     Returns
     -------
     DataFrame with the columns of :func:`ratingdist.compare` (family, n, aic, delta_aic, bic,
     mean_g, mean_nll, mean_likelihood, share_p_below_0.05, n_limit, n_not_converged), from
-    exact per-partition sums (see the module docstring for what "exact" means). With a group
+    exact per-partition sums: equal to ``rd.compare`` of the in-memory fits. With a group
     column in the tables, one block of rows per group value (sorted), the group column first.
 
     Examples
@@ -91,7 +95,7 @@ def compare(results: dict[str, dd.DataFrame] | Iterable[dd.DataFrame]) -> pd.Dat
     group = groups[0]
     K = _count_columns_of(tables[0])
     parts = [[dask.delayed(_partials)(p, K, group) for p in t.to_delayed()] for t in tables]
-    computed = dask.compute(*parts)
+    computed = compute(*parts)
     blocks = []
     per_table = [_combine(partials) for partials in computed]
     keys = {key for reduced in per_table for key in reduced}
