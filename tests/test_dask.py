@@ -345,3 +345,22 @@ def test_cli_compare_dask_without_dask_says_what_to_install(rating_files):
     assert out.stderr.count("\n") == 1
     assert out.stderr.startswith("ratingdist compare: error: --dask needs Dask")
     assert "install ratingdist[dask]" in out.stderr
+
+
+def test_counts_from_ratings_checks_the_subject_column():
+    long = pd.DataFrame({"stimulus": list("abab"), "subject": ["s", "s", "t", "s"],
+                         "rating": [1, 2, 3, 4]})
+    with dask.config.set(scheduler="sync"):
+        one = rdd.counts_from_ratings(dd.from_pandas(long, npartitions=1), subject="subject")
+        with pytest.raises(ValueError, match=r"^partition 0: stimulus 'b', subject 's': rated "
+                           r"twice \(rows 1 and 3"):
+            one.compute()
+        two = rdd.counts_from_ratings(dd.from_pandas(long, npartitions=2, sort=False),
+                                      subject="subject")
+        with pytest.raises(ValueError, match=r"^stimulus 'b', subject 's': rated twice \(in "
+                           r"columns 'stimulus' and 'subject', in two partitions\)"):
+            two.compute()
+        fine = rdd.counts_from_ratings(dd.from_pandas(long.iloc[:3], npartitions=2,
+                                                      sort=False), subject="subject")
+        got = by_id(fine.compute())
+    assert got.to_numpy().tolist() == [["a", 1, 0, 1, 0, 0], ["b", 0, 1, 0, 0, 0]]
