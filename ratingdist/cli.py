@@ -3,6 +3,7 @@
     ratingdist compare koniq10k
     ratingdist fit vqeg-hdtv --families gsd normal | head
     ratingdist compare ratings.csv --stimulus-col clip --rating-col mos_vote
+    ratingdist compare 'ratings/*.parquet' --dask --workers 2
     ratingdist qoe koniq10k --family logit-logistic --quantile 0.1 0.9 --gob --stimuli 100117038.jpg
     ratingdist evaluate vqeg-hdtv --train-sizes 5 10 20 --repeats 10 -o summary.csv
     ratingdist plot gtest-cdf koniq10k -o gtest_cdf.png
