@@ -313,12 +313,10 @@ def _read_dask(source: str):
     import dask.dataframe as dd
 
     path = Path(source)
-    if path.is_dir():
-        reader, where = dd.read_parquet, source
-    elif path.suffix.lower() == ".parquet":
-        reader, where = dd.read_parquet, source
+    if path.is_dir() or path.suffix.lower() == ".parquet":
+        reader = dd.read_parquet
     elif path.suffix.lower() == ".csv":
-        reader, where = dd.read_csv, source
+        reader = dd.read_csv
     else:
         raise ValueError(
             f"{source}: --dask reads a Parquet directory, or .parquet or .csv files (a glob "
@@ -327,25 +325,31 @@ def _read_dask(source: str):
     if not path.exists() and not glob.glob(source):
         raise ValueError(f"{source}: no such file, directory or matching files")
     try:
-        return reader(where)
+        return reader(source)
     except Exception as err:  # readers of damaged files fail with many exception types
         raise ValueError(f"{source}: cannot read it ({type(err).__name__}: {err})") from None
 
 
 @contextlib.contextmanager
-def _dask_scheduler(workers: int | None) -> Iterator[tuple[Callable, Callable]]:
+def _dask_scheduler(
+    workers: int | None, show_progress: bool
+) -> Iterator[tuple[Callable, Callable]]:
     """``(persist, compute)`` on the threaded scheduler (``workers`` None) or on a LocalCluster
-    of ``workers`` processes, each showing Dask's own progress bar on stderr."""
+    of ``workers`` processes, each showing Dask's own progress bar on stderr (if
+    ``show_progress``)."""
     if workers is None:
         import dask
         from dask.diagnostics import ProgressBar
 
+        def bar() -> contextlib.AbstractContextManager:
+            return ProgressBar(out=sys.stderr) if show_progress else contextlib.nullcontext()
+
         def persist(obj):
-            with ProgressBar(out=sys.stderr):
+            with bar():
                 return obj.persist()
 
         def compute(*objs):
-            with ProgressBar(out=sys.stderr):
+            with bar():
                 return dask.compute(*objs)
 
         with dask.config.set(scheduler="threads"):
@@ -357,6 +361,8 @@ def _dask_scheduler(workers: int | None) -> Iterator[tuple[Callable, Callable]]:
 
     with local_cluster(n_workers=workers) as cluster, Client(cluster) as client:
         def show(futures) -> None:
+            if not show_progress:
+                return
             with contextlib.redirect_stdout(sys.stderr):
                 progress(futures)
             print(file=sys.stderr)
@@ -395,7 +401,7 @@ def _run_compare_dask(args: argparse.Namespace) -> int:
         ratings, stimulus=columns["stimulus"], rating=columns["rating"],
         subject=columns["subject"], K=5 if args.K is None else args.K,
     )
-    with _dask_scheduler(args.workers) as (persist, compute):
+    with _dask_scheduler(args.workers, args.progress is not False) as (persist, compute):
         counts = persist(counts)
         n_ratings = int(compute(counts.drop(columns="id").sum().sum())[0])
         table = rdd.compare(rdd.fit_all(counts, args.families, bounds=args.bounds),
@@ -668,7 +674,8 @@ def _add_compare_and_fit(sub) -> None:
         "partition by partition, never all in one process. The table equals the in-memory one.",
     )
     scale_out.add_argument("--dask", action="store_true",
-                           help="count and fit with Dask (Dask's progress bar on stderr)")
+                           help="count and fit with Dask (Dask's progress bar on stderr unless "
+                           "--no-progress)")
     scale_out.add_argument("--workers", type=_positive_int, metavar="N",
                            help="a local cluster of N worker processes (default: Dask's "
                            "threaded scheduler in this process)")

@@ -331,6 +331,10 @@ def test_cli_compare_dask_errors_are_one_line(rating_files, tmp_path):
     last = out.stderr.splitlines()[-1]  # after Dask's progress bar
     assert last.startswith("ratingdist compare: error: stimulus ")
     assert "subject 0: rated twice" in last
+    quiet = ratingdist("compare", str(tmp_path / "a.parquet"), *COLUMNS, "--dask",
+                       "--families", "normal", "--no-progress")
+    assert quiet.returncode == 0
+    assert quiet.stderr == ""
     out = ratingdist("compare", str(tmp_path / "none-*.csv"), "--dask")
     assert out.returncode == 2
     assert "no such file, directory or matching files" in out.stderr
