@@ -48,15 +48,21 @@ def sureal_dataset(ratings: Ratings) -> types.SimpleNamespace:
     return types.SimpleNamespace(ref_videos=ref_videos, dis_videos=dis_videos, ref_score=5.0)
 
 
-def run(ratings: Ratings, analysis: str) -> dict[str, Any]:
-    """sureal's result dict of ``analysis`` (a key of :data:`MODELS`); its prints swallowed.
-
-    Subjects in a dict ``os`` are sorted by sureal; the result's ``observers`` give the order.
-    """
+def model(ratings: Ratings, analysis: str) -> Any:
+    """sureal's model object of ``analysis`` (a key of :data:`MODELS`) on the ratings."""
     from sureal import subjective_model
     from sureal.dataset_reader import RawDatasetReader
 
-    model = getattr(subjective_model, MODELS[analysis])(RawDatasetReader(sureal_dataset(ratings)))
+    return getattr(subjective_model, MODELS[analysis])(RawDatasetReader(sureal_dataset(ratings)))
+
+
+def run(ratings: Ratings | Any, analysis: str | None = None) -> dict[str, Any]:
+    """sureal's result dict of ``analysis`` on the ratings (or of a :func:`model`); its prints
+    swallowed.
+
+    Subjects in a dict ``os`` are sorted by sureal; the result's ``observers`` give the order.
+    """
+    model_ = model(ratings, analysis) if isinstance(ratings, Ratings) else ratings
     with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return model.run_modeling()
+        return model_.run_modeling()

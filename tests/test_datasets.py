@@ -48,7 +48,8 @@ def test_registry() -> None:
 
 @pytest.mark.parametrize("call", [datasets.load, datasets.path, datasets.citation])
 def test_unknown_name(call) -> None:
-    with pytest.raises(ValueError, match=r"unknown dataset 'koniq'; .* koniq10k, vqeg-hdtv, nflx-public, vqeg-hd3"):
+    known = "koniq10k, vqeg-hdtv, nflx-public, vqeg-hd3"
+    with pytest.raises(ValueError, match=rf"unknown dataset 'koniq'; .* {known}"):
         call("koniq")
 
 

@@ -30,16 +30,17 @@ and Electronic Imaging 2020. Netflix sureal, ``sureal/subjective_model.py`` (Apa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy import stats
+from scipy import special, stats
 
 from ratingdist.ratings import Ratings
-from ratingdist.subjects._cells import Cells, group_std
+from ratingdist.subjects._cells import Cells
+from ratingdist.subjects._projection import alternating_projection
 
 #: Added to υ_i² in the weights of P.910 Annex E, w_i = 1/(υ_i² + ε) (sureal's EPSILON).
 WEIGHT_EPSILON = 1e-8
@@ -47,7 +48,6 @@ WEIGHT_EPSILON = 1e-8
 REFRESH_RATE = 0.1
 
 
-@dataclass(frozen=True, repr=False)
 class SubjectAnalysis:
     """The result of a subject analysis.
 
@@ -71,22 +71,51 @@ class SubjectAnalysis:
     contents : DataFrame or None
         :func:`mle` with content ambiguity: ``id``, ``n``, ``ambiguity`` (a_c),
         ``ambiguity_std``, ``ambiguity_ci_low``, ``ambiguity_ci_high``.
+
+    The tables are built from the estimates on first access.
     """
 
-    method: str
-    stimuli: pd.DataFrame
-    subjects: pd.DataFrame
-    summary: pd.Series
-    contents: pd.DataFrame | None = None
+
+    def __init__(
+        self,
+        method: str,
+        stimuli: dict[str, NDArray[Any]],
+        subjects: dict[str, NDArray[Any]],
+        summary: dict[str, Any],
+        contents: dict[str, NDArray[Any]] | None = None,
+    ) -> None:
+        self.method = method
+        self._tables = {"stimuli": stimuli, "subjects": subjects, "contents": contents}
+        self._summary = summary
+
+    @functools.cached_property
+    def stimuli(self) -> pd.DataFrame:
+        return pd.DataFrame(self._tables["stimuli"])
+
+    @functools.cached_property
+    def subjects(self) -> pd.DataFrame:
+        return pd.DataFrame(self._tables["subjects"])
+
+    @functools.cached_property
+    def contents(self) -> pd.DataFrame | None:
+        table = self._tables["contents"]
+        return None if table is None else pd.DataFrame(table)
+
+    @functools.cached_property
+    def summary(self) -> pd.Series:
+        return pd.Series(self._summary, dtype=object)
 
     @property
     def rejected(self) -> NDArray[Any]:
         """Ids of the rejected subjects."""
-        return self.subjects["id"].to_numpy()[self.subjects["rejected"].to_numpy()]
+        table = self._tables["subjects"]
+        return np.asarray(table["id"])[np.asarray(table["rejected"])]
 
     def __repr__(self) -> str:
-        return (f"SubjectAnalysis(method={self.method!r}, stimuli={len(self.stimuli)}, "
-                f"subjects={len(self.subjects)}, rejected={int(self.subjects['rejected'].sum())})")
+        table = self._tables["subjects"]
+        return (f"SubjectAnalysis(method={self.method!r}, "
+                f"stimuli={len(self._tables['stimuli']['id'])}, subjects={len(table['id'])}, "
+                f"rejected={int(np.sum(table['rejected']))})")
 
 
 # --------------------------------------------------------------------------------------------
@@ -126,7 +155,7 @@ def mos(
     0  a    4.333  0.333   2.899    5.768
     1  b    1.667  0.333   0.232    3.101
     """
-    cells = Cells.of(ratings)
+    cells = Cells.of(ratings, dense=False)
     rejected = np.zeros(ratings.n_subjects, dtype=bool)
     return _screened("mos", ratings, cells, rejected, {}, ci, level)
 
@@ -165,7 +194,7 @@ def bt500(
     1  s2  0.0  0.0     False
     2  s3  0.0  0.0     False
     """
-    cells = Cells.of(ratings)
+    cells = Cells.of(ratings, dense=False)
     screen = _kurtosis_screen(cells)
     return _screened("bt500", ratings, cells, screen.pop("rejected"), screen, ci, level)
 
@@ -197,7 +226,7 @@ def correlation_screening(
     """
     if method not in ("pcc", "srcc"):
         raise ValueError(f"method must be 'pcc' or 'srcc', got {method!r}")
-    cells = Cells.of(ratings)
+    cells = Cells.of(ratings, dense=False)
     n_j = cells.per_stimulus()
     mos_j = cells.per_stimulus(cells.u) / n_j
     I = cells.n_subjects
@@ -214,9 +243,8 @@ def correlation_screening(
     rejected = r <= threshold
     if rejected.all():
         rejected[:] = False
-    result = _screened("correlation", ratings, cells, rejected, {"correlation": r}, ci, level)
-    result.summary["threshold"] = threshold
-    return result
+    return _screened("correlation", ratings, cells, rejected, {"correlation": r}, ci, level,
+                     {"threshold": threshold})
 
 
 def p913(
@@ -240,7 +268,7 @@ def p913(
     >>> res.subjects["bias"].tolist(), res.stimuli["quality"].tolist()
     ([0.5, -0.5], [4.5, 3.5, 1.5])
     """
-    cells = Cells.of(ratings)
+    cells = Cells.of(ratings, dense=False)
     mos_j = cells.per_stimulus(cells.u) / cells.per_stimulus()
     bias = cells.per_subject(cells.u - mos_j[cells.j]) / cells.per_subject()
     removed = cells.with_values(cells.u - bias[cells.i])
@@ -281,6 +309,7 @@ def _screened(
     subject_columns: dict[str, NDArray[Any]],
     ci: str,
     level: float,
+    summary: dict[str, Any] | None = None,
 ) -> SubjectAnalysis:
     """MOS of the accepted subjects' ratings, with the subject table."""
     quantile = _check_ci(ci, level)
@@ -293,15 +322,13 @@ def _screened(
         std = sos / np.sqrt(n)
     q = quantile(np.maximum(n - 1, 1))
     half = np.where(np.isfinite(std), q * std, np.inf)
-    stimuli = pd.DataFrame({"id": ratings.ids, "n": n.astype(np.int64), "quality": quality,
-                            "sos": sos, "std": std, "ci_low": quality - half,
-                            "ci_high": quality + half})
-    subjects = pd.DataFrame({"id": ratings.subjects,
-                             "n": Cells.of(ratings).per_subject().astype(np.int64),
-                             **subject_columns, "rejected": rejected})
-    summary = pd.Series({"n_ratings": ratings.n_ratings, "n_rejected": int(rejected.sum())},
-                        dtype=object)
-    return SubjectAnalysis(method, stimuli, subjects, summary)
+    stimuli = {"id": ratings.ids, "n": n.astype(np.int64), "quality": quality, "sos": sos,
+               "std": std, "ci_low": quality - half, "ci_high": quality + half}
+    subjects = {"id": ratings.subjects, "n": cells.per_subject().astype(np.int64),
+                **subject_columns, "rejected": rejected}
+    totals = {"n_ratings": ratings.n_ratings, "n_rejected": int(rejected.sum()),
+              **(summary or {})}
+    return SubjectAnalysis(method, stimuli, subjects, totals)
 
 
 def _check_ci(ci: str, level: float) -> Any:
@@ -310,7 +337,7 @@ def _check_ci(ci: str, level: float) -> Any:
         raise ValueError(f"level must lie in (0, 1), got {level!r}")
     upper = (1.0 + float(level)) / 2.0
     if ci == "normal":
-        z = float(stats.norm.ppf(upper))
+        z = float(special.ndtri(upper))
         return lambda df: np.full(np.shape(df), z)
     if ci == "t":
         return lambda df: stats.t.ppf(upper, df)
@@ -407,32 +434,23 @@ def p910(
     z = float(_check_ci("normal", level)(1.0))
     _check_iteration(tol, max_iter)
     cells = Cells.of(ratings)
-    j, i, u = cells.j, cells.i, cells.u
+    u, at_j, at_i = cells.u, cells.at_stimulus, cells.at_subject
     n_j, k_i = cells.per_stimulus(), cells.per_subject()
-    psi = cells.per_stimulus(u) / n_j
-    delta = cells.per_subject(u - psi[j]) / k_i
-    converged = False
-    for iteration in range(1, max_iter + 1):
-        previous = psi
-        e = u - psi[j] - delta[i]
-        upsilon = group_std(i, e, k_i, cells.n_subjects)
-        w = (1.0 / (upsilon**2 + WEIGHT_EPSILON))[i]
-        psi = cells.per_stimulus(w * (u - delta[i])) / cells.per_stimulus(w)
-        delta = cells.per_subject(u - psi[j]) / k_i
-        if np.linalg.norm(previous - psi) < tol:
-            converged = True
-            break
+    psi, delta, upsilon, psi_last, delta_last, iteration, converged = alternating_projection(
+        cells.j, cells.i, ratings.values.astype(np.float64), cells.n_stimuli, cells.n_subjects,
+        WEIGHT_EPSILON, float(tol), int(max_iter))
+    e = u - at_j(psi_last) - at_i(delta_last)
     with np.errstate(divide="ignore", invalid="ignore"):
         if quality_std == "stimulus":
-            psi_std = group_std(j, e, n_j, cells.n_stimuli) / np.sqrt(n_j)
+            psi_std = cells.std_per_stimulus(e) / np.sqrt(n_j)
         else:
-            psi_std = 1.0 / np.sqrt(cells.per_stimulus(1.0 / upsilon[i] ** 2))
+            psi_std = 1.0 / np.sqrt(cells.per_stimulus(cells.full(at_i(1.0 / upsilon**2))))
         delta_std = upsilon / np.sqrt(k_i)
-        r = u - psi[j] - delta[i]
-        v = upsilon[i]
-        curvature = cells.per_subject(1.0 / v**2 - 3.0 * r**2 / v**4)
+        r = u - at_j(psi) - at_i(delta)
+        v2 = at_i(upsilon**2)
+        curvature = cells.per_subject(cells.full(1.0 / v2 - 3.0 * r**2 / v2**2))
         upsilon_std = np.where(upsilon > 0, 1.0 / np.sqrt(np.maximum(0.0, -curvature)), 0.0)
-        loglik = float(np.sum(stats.norm.logpdf(u, psi[j] + delta[i], v)))
+        loglik = _gaussian_loglik(r, v2)
     shift = float(np.mean(delta))
     delta, psi = delta - shift, psi + shift
     n_params = cells.n_stimuli + 2 * cells.n_subjects
@@ -499,38 +517,45 @@ def mle(
             "from_long(..., content=...) or a sureal file); use content_ambiguity=False"
         )
     cells = Cells.of(ratings)
-    j, i, u = cells.j, cells.i, cells.u
+    u, at_j, at_i = cells.u, cells.at_stimulus, cells.at_subject
     n_j, k_i = cells.per_stimulus(), cells.per_subject()
     if content_ambiguity:
-        content_codes, content_ids = pd.factorize(pd.Series(ratings.contents, dtype=object))
-        content_ids = ratings.contents[np.unique(content_codes, return_index=True)[1]]
+        codes, _ = pd.factorize(pd.Series(ratings.contents, dtype=object))
+        content_ids = ratings.contents[np.unique(codes, return_index=True)[1]]
     else:
-        content_codes, content_ids = np.zeros(cells.n_stimuli, dtype=np.int64), np.array([0])
-    c = content_codes.astype(np.int64)[j]
+        codes, content_ids = np.zeros(cells.n_stimuli, dtype=np.int64), np.array([0])
+    codes = codes.astype(np.int64)
     n_contents = len(content_ids)
-    n_c = np.bincount(c, minlength=n_contents).astype(np.float64)
+    n_c = np.bincount(codes, weights=n_j, minlength=n_contents)
 
     def per_content(x: NDArray[np.float64]) -> NDArray[np.float64]:
-        return np.bincount(c, weights=x, minlength=n_contents)
+        return np.bincount(codes, weights=cells.per_stimulus(x), minlength=n_contents)
+
+    def at_c(x: NDArray[np.float64]) -> NDArray[np.float64]:
+        return at_j(x[codes])
 
     x = cells.per_stimulus(u) / n_j
-    residual = u - x[j]
+    residual = u - at_j(x)
     b = np.zeros(cells.n_subjects)
-    v = group_std(i, residual, k_i, cells.n_subjects)
-    a = group_std(c, residual, n_c, n_contents) if content_ambiguity else np.zeros(n_contents)
+    v = cells.std_per_subject(residual)
+    a = np.zeros(n_contents)
+    if content_ambiguity:
+        mean_c = per_content(residual) / n_c
+        a = np.sqrt(per_content((residual - at_c(mean_c)) ** 2) / n_c)
     a_std = np.zeros(n_contents)
     rate = REFRESH_RATE
-    converged = False
+    converged, iteration = False, 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        for iteration in range(1, max_iter + 1):
+        while not converged and iteration < max_iter:
+            iteration += 1
             previous = x
-            at = a[c]
-            s2 = v[i] ** 2 + at**2
+            at = at_c(a)
+            s2 = at_i(v**2) + at**2
             den = cells.per_subject(1.0 / s2)
-            b = (1 - rate) * b + rate * cells.per_subject((u - x[j]) / s2) / den
+            b = (1 - rate) * b + rate * cells.per_subject((u - at_j(x)) / s2) / den
             b_std = 1.0 / np.sqrt(np.maximum(0.0, den))
-            e = u - x[j] - b[i]
-            vt = v[i]
+            e = u - at_j(x) - at_i(b)
+            vt = at_i(v)
             plus, minus = vt**2 + at**2, vt**2 - at**2
             grad = cells.per_subject(-vt / plus + vt * e**2 / plus**2)
             curv = cells.per_subject(
@@ -539,7 +564,7 @@ def mle(
             v = np.maximum((1 - rate) * v + rate * (v - grad / curv), 0.0)
             v_std = 1.0 / np.sqrt(np.maximum(0.0, -curv))
             if content_ambiguity:
-                vt = v[i]
+                vt = at_i(v)
                 plus, minus = vt**2 + at**2, vt**2 - at**2
                 grad = per_content(-at / plus + at * e**2 / plus**2)
                 curv = per_content(
@@ -547,25 +572,23 @@ def mle(
                 )
                 a = np.maximum((1 - rate) * a + rate * (a - grad / curv), 0.0)
                 a_std = 1.0 / np.sqrt(np.maximum(0.0, -curv))
-            s2 = v[i] ** 2 + a[c] ** 2
+            s2 = at_i(v**2) + at_c(a) ** 2
             den = cells.per_stimulus(1.0 / s2)
-            x = (1 - rate) * x + rate * cells.per_stimulus((u - b[i]) / s2) / den
+            x = (1 - rate) * x + rate * cells.per_stimulus((u - at_i(b)) / s2) / den
             x_std = 1.0 / np.sqrt(np.maximum(0.0, den))
-            if np.linalg.norm(previous - x) < tol:
-                converged = True
-                break
-        loglik = float(np.sum(stats.norm.logpdf(u, x[j] + b[i], np.sqrt(v[i] ** 2 + a[c] ** 2))))
+            converged = bool(np.linalg.norm(previous - x) < tol)
+        loglik = _gaussian_loglik(u - at_j(x) - at_i(b), at_i(v**2) + at_c(a) ** 2)
     shift = float(np.mean(b))
     b, x = b - shift, x + shift
     n_params = cells.n_stimuli + 2 * cells.n_subjects + (n_contents if content_ambiguity else 0)
     contents = None
     if content_ambiguity:
         half = z * a_std
-        contents = pd.DataFrame({
+        contents = {
             "id": content_ids, "n": n_c.astype(np.int64), "ambiguity": a,
             "ambiguity_std": a_std, "ambiguity_ci_low": np.maximum(a - half, 0.0),
             "ambiguity_ci_high": a + half,
-        })
+        }
     return SubjectAnalysis(
         "mle" if content_ambiguity else "mle_co",
         _stimulus_frame(ratings, n_j, x, x_std, z),
@@ -573,6 +596,11 @@ def mle(
         _model_summary(ratings.n_ratings, iteration, converged, loglik, n_params),
         contents,
     )
+
+
+def _gaussian_loglik(residual: NDArray[np.float64], var: NDArray[np.float64]) -> float:
+    """Σ log φ(residual; 0, var): the Gaussian log-density of the ratings."""
+    return float(np.sum(-0.5 * np.log(2 * np.pi * var) - residual**2 / (2 * var)))
 
 
 def _check_iteration(tol: float, max_iter: int) -> None:
@@ -588,9 +616,9 @@ def _stimulus_frame(
     quality: NDArray[np.float64],
     std: NDArray[np.float64],
     z: float,
-) -> pd.DataFrame:
-    return pd.DataFrame({"id": ratings.ids, "n": n.astype(np.int64), "quality": quality,
-                         "std": std, "ci_low": quality - z * std, "ci_high": quality + z * std})
+) -> dict[str, NDArray[Any]]:
+    return {"id": ratings.ids, "n": n.astype(np.int64), "quality": quality, "std": std,
+            "ci_low": quality - z * std, "ci_high": quality + z * std}
 
 
 def _model_subjects(
@@ -602,26 +630,27 @@ def _model_subjects(
     inconsistency_std: NDArray[np.float64],
     z: float,
     level: float,
-) -> pd.DataFrame:
+) -> dict[str, NDArray[Any]]:
     """Subject table with the χ² interval of the inconsistency (k_i degrees of freedom)."""
-    low = inconsistency * np.sqrt(k / stats.chi2.ppf((1 + level) / 2, k))
-    high = inconsistency * np.sqrt(k / stats.chi2.ppf((1 - level) / 2, k))
-    return pd.DataFrame({
+    # chdtri(k, y) is the χ²_k quantile of 1 − y
+    low = inconsistency * np.sqrt(k / special.chdtri(k, (1 - level) / 2))
+    high = inconsistency * np.sqrt(k / special.chdtri(k, (1 + level) / 2))
+    return {
         "id": ratings.subjects, "n": k.astype(np.int64),
         "bias": bias, "bias_std": bias_std,
         "bias_ci_low": bias - z * bias_std, "bias_ci_high": bias + z * bias_std,
         "inconsistency": inconsistency, "inconsistency_std": inconsistency_std,
         "inconsistency_ci_low": low, "inconsistency_ci_high": high,
         "rejected": np.zeros(len(k), dtype=bool),
-    })
+    }
 
 
 def _model_summary(
     n_ratings: int, iterations: int, converged: bool, loglik: float, n_params: int
-) -> pd.Series:
+) -> dict[str, Any]:
     ll, dof = loglik / n_ratings, n_params / n_ratings
-    return pd.Series({
+    return {
         "n_ratings": n_ratings, "n_rejected": 0, "n_iterations": iterations,
         "converged": converged, "loglikelihood": ll, "dof": dof, "aic": 2 * dof - 2 * ll,
-        "bic": np.log(n_ratings) * dof - 2 * ll,
-    }, dtype=object)
+        "bic": float(np.log(n_ratings) * dof - 2 * ll),
+    }
