@@ -37,7 +37,6 @@ class Cells:
     n_stimuli: int
     n_subjects: int
     repetitions: int = 0  # > 0: the dense layout with this many repetitions
-    column: NDArray[np.int64] | None = None  # dense: the column r·I + i of each rating
 
     @classmethod
     def of(cls, ratings: Ratings, dense: bool = True) -> Cells:
@@ -50,35 +49,20 @@ class Cells:
         J, I, R = ratings.n_stimuli, ratings.n_subjects, ratings.n_repetitions
         j, i = ratings.stimulus_index, ratings.subject_index
         if dense and ratings.n_ratings == J * I * R:
-            column = ratings.repetition_index * I + i
             u = np.empty((J, R * I))
-            u[j, column] = ratings.values
-            return cls(j, i, u, J, I, R, column)
+            u[j, ratings.repetition_index * I + i] = ratings.values
+            return cls(j, i, u, J, I, R)
         return cls(j, i, ratings.values.astype(np.float64), J, I)
 
-    @property
-    def dense(self) -> bool:
-        return self.repetitions > 0
-
     def keep(self, subjects: NDArray[np.bool_]) -> Cells:
-        """The ratings of the subjects where ``subjects`` is True, flat (indices kept)."""
-        flat = self.flat()
-        rows = subjects[flat.i]
-        return Cells(flat.j[rows], flat.i[rows], flat.u[rows], self.n_stimuli, self.n_subjects)
-
-    def flat(self) -> Cells:
-        """The same ratings in the flat layout (ratings in the order of the Ratings)."""
-        if not self.dense:
-            return self
-        return Cells(self.j, self.i, self.to_flat(self.u), self.n_stimuli, self.n_subjects)
-
-    def to_flat(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
-        """A cell array in the flat layout (rating order of the Ratings)."""
-        return x[self.j, self.column] if self.dense else x
+        """The ratings of the subjects where ``subjects`` is True (flat layout only)."""
+        if self.repetitions:
+            raise ValueError("keep() needs the flat layout: Cells.of(ratings, dense=False)")
+        rows = subjects[self.i]
+        return Cells(self.j[rows], self.i[rows], self.u[rows], self.n_stimuli, self.n_subjects)
 
     def with_values(self, u: NDArray[np.float64]) -> Cells:
-        return Cells(self.j, self.i, u, self.n_stimuli, self.n_subjects, self.repetitions,
-                     self.column)
+        return Cells(self.j, self.i, u, self.n_stimuli, self.n_subjects, self.repetitions)
 
     def at_stimulus(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
         """Per-stimulus values spread onto the ratings (broadcastable to a cell array)."""

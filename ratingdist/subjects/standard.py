@@ -409,6 +409,10 @@ def p910(
     [υ_i √(k_i/χ²_{k_i}((1+level)/2)), υ_i √(k_i/χ²_{k_i}((1−level)/2))]. A subject with
     υ_i = 0 has std(Δ_i) = std(υ_i) = 0.
 
+    With few subjects the rounds can settle where ψ follows one subject exactly: its υ_i
+    becomes 0 and its weight 1e8 (a degenerate fixed point of the projection, reached by sureal
+    alike). Look at ``subjects["inconsistency"]`` before trusting ψ on a small panel.
+
     Returns
     -------
     SubjectAnalysis
@@ -419,15 +423,18 @@ def p910(
 
     Examples
     --------
-    >>> wide = pd.DataFrame({"s1": [5, 4, 2, 1], "s2": [4, 4, 1, 1], "s3": [5, 3, 3, 2]})
-    >>> res = p910(Ratings.from_wide(wide))
-    >>> res.subjects[["id", "bias", "inconsistency"]].round(3)
-       id   bias  inconsistency
-    0  s1  0.000          0.000
-    1  s2 -0.500          0.000
-    2  s3  0.500          0.707
-    >>> res.stimuli["quality"].round(3).tolist()
-    [5.0, 4.0, 2.0, 1.0]
+    >>> rng = np.random.default_rng(1)
+    >>> bias = np.array([0.5, 0.0, -0.5, 0, 0, 0.2, -0.2, 0])
+    >>> sd = np.array([0.4, 0.6, 1.0, 0.5, 0.5, 0.8, 0.8, 0.5])
+    >>> u = rng.uniform(1.5, 4.5, (40, 1)) + bias + rng.normal(0, sd, (40, 8))
+    >>> res = p910(Ratings.from_wide(pd.DataFrame(np.clip(np.rint(u), 1, 5))))
+    >>> res
+    SubjectAnalysis(method='p910', stimuli=40, subjects=8, rejected=0)
+    >>> res.subjects[["id", "bias", "inconsistency"]].head(3).round(2)
+       id  bias  inconsistency
+    0   0  0.59           0.48
+    1   1  0.04           0.55
+    2   2 -0.53           0.81
     """
     if quality_std not in ("stimulus", "subject"):
         raise ValueError(f"quality_std must be 'stimulus' or 'subject', got {quality_std!r}")
