@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import ratingdist as rd
 from ratingdist import datasets
@@ -237,3 +239,21 @@ def test_bad_sureal_files(tmp_path: Path) -> None:
 
 def test_public_name() -> None:
     assert rd.Ratings is Ratings
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "007", "7"]), st.integers(0, 4),
+                          st.integers(0, 2), st.integers(1, 5)),
+                min_size=1, max_size=40, unique_by=lambda t: t[:3]))
+def test_long_round_trip(rows) -> None:
+    """from_long keeps every rating, in order, and counts them as RatingCounts does."""
+    long = pd.DataFrame(rows, columns=["stimulus", "subject", "rep", "rating"])
+    r = Ratings.from_long(long, repetition="rep")
+    frame = r.to_frame()
+    assert frame["stimulus"].tolist() == long["stimulus"].tolist()
+    assert frame["subject"].tolist() == long["subject"].tolist()
+    assert frame["rating"].tolist() == long["rating"].tolist()
+    assert r.counts() == RatingCounts.from_ratings(long)
+    dense = r.array()
+    assert np.count_nonzero(~np.isnan(dense)) == len(long)
+    assert np.nansum(dense) == long["rating"].sum()

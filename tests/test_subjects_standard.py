@@ -8,6 +8,8 @@ import importlib.util
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import optimize, stats
 
 import ratingdist as rd
@@ -387,3 +389,21 @@ def test_bad_arguments() -> None:
 def test_max_iter_stops_early() -> None:
     res = standard.p910(_study(seed=0), max_iter=2)
     assert res.summary["n_iterations"] == 2 and res.summary["converged"] is False
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), missing=st.sampled_from([0.0, 0.2]),
+       name=st.sampled_from(["bt500", "p913", "p910", "mle_co"]))
+def test_subject_order_does_not_matter(seed, missing, name) -> None:
+    """Listing the ratings subject by subject in another order changes no result."""
+    ratings = _study(seed=seed % 50, n_stimuli=12, n_subjects=8, missing=missing)
+    frame = ratings.to_frame()
+    order = np.random.default_rng(seed).permutation(ratings.n_subjects)
+    shuffled = frame.iloc[np.argsort(order[frame["subject"].to_numpy()], kind="stable")]
+    a = ANALYSES[name](ratings)
+    b = ANALYSES[name](Ratings.from_long(shuffled, content="content"))
+    stimuli = b.stimuli.set_index("id").loc[a.stimuli["id"]]
+    np.testing.assert_allclose(a.stimuli["quality"], stimuli["quality"], atol=1e-9)
+    np.testing.assert_allclose(a.stimuli["std"], stimuli["std"], atol=1e-9)
+    by_id = b.subjects.set_index("id").loc[a.subjects["id"]]
+    assert by_id["rejected"].tolist() == a.subjects["rejected"].tolist()
