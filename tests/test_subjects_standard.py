@@ -361,6 +361,11 @@ def test_a_perfectly_consistent_subject_is_finite() -> None:
     wide = pd.DataFrame({"s1": [5, 4, 2, 1], "s2": [4, 3, 1, 1], "s3": [5, 3, 3, 2]})
     res = rd.subjects.p910(Ratings.from_wide(wide))
     assert not res.subjects.isna().any().any() and not res.stimuli.isna().any().any()
+    # s1 ends almost exact (υ ≈ 3e-8): a large but finite log-likelihood
+    assert res.subjects["inconsistency"].min() < 1e-6
+    assert np.isfinite(res.summary["loglikelihood"])
+    # an exactly zero variance makes it unbounded, never NaN
+    assert standard._gaussian_loglik(np.zeros(2), np.array([0.0, 1.0])) == np.inf
     assert repr(res) == "SubjectAnalysis(method='p910', stimuli=4, subjects=3, rejected=0)"
 
 

@@ -170,7 +170,8 @@ def bt500(
     and then ε = 2, else ε = √20. For each rating of subject i, P_i += [u ≥ μ_j + ε σ_j] and
     Q_i += [u ≤ μ_j − ε σ_j]. Subject i is rejected if (P_i + Q_i)/k_i > 0.05 and
     |P_i − Q_i|/(P_i + Q_i) < 0.3; if every subject would be rejected, none is (sureal's
-    rule). The MOS (:func:`mos`) is then taken over the accepted subjects.
+    rule). The MOS (:func:`mos`) is then taken over the accepted subjects; a stimulus that
+    only rejected subjects rated has n = 0, quality NaN and std inf.
 
     The comparisons are ≥ and ≤ as the standard writes them, so a stimulus that all subjects
     rated alike (σ_j = 0) counts each of its ratings once in P and once in Q, as in sureal.
@@ -606,7 +607,10 @@ def mle(
 
 
 def _gaussian_loglik(residual: NDArray[np.float64], var: NDArray[np.float64]) -> float:
-    """Σ log φ(residual; 0, var): the Gaussian log-density of the ratings."""
+    """Σ log φ(residual; 0, var): the Gaussian log-density of the ratings; +inf where a
+    variance is 0 (the density is unbounded at such a degenerate optimum)."""
+    if np.any(var <= 0):
+        return np.inf
     return float(np.sum(-0.5 * np.log(2 * np.pi * var) - residual**2 / (2 * var)))
 
 
