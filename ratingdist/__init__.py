@@ -12,12 +12,13 @@ of every stimulus by maximum likelihood, judge and compare the fits.
 
 import importlib
 
-from . import datasets, evaluation, gof, qoe, scale
+from . import datasets, evaluation, gof, qoe, scale, subjects
 from ._version import __version__ as __version__
 from .data import RatingCounts
 from .families import FAMILIES, Family, family
 from .fitting import FitResult, compare, fit, fit_all
 from .frozen import RatingDistribution
+from .ratings import Ratings
 
 __all__ = [
     "FAMILIES",
@@ -25,6 +26,7 @@ __all__ = [
     "FitResult",
     "RatingCounts",
     "RatingDistribution",
+    "Ratings",
     "compare",
     "datasets",
     "evaluation",
@@ -35,6 +37,7 @@ __all__ = [
     "plots",
     "qoe",
     "scale",
+    "subjects",
 ]
 
 

@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 
 # The parser is built from the names below, not from the library, so that ``--help`` and
 # argument errors need no numpy, pandas or Numba; tests/test_cli.py checks them against it.
-_DATASETS = ("koniq10k", "vqeg-hdtv")
+_DATASETS = ("koniq10k", "vqeg-hdtv", "nflx-public", "vqeg-hd3")
 _FAMILIES = ("normal", "logistic", "beta", "kumaraswamy", "logit-logistic", "maxent", "gsd")
 _QUANTIZED = _FAMILIES[:5]
 _METHODS = ("mle", "prob_floor", "pseudo_counts", "posterior")
@@ -91,6 +91,8 @@ def _one_line(message: str) -> str:
 def _load(args: argparse.Namespace) -> RatingCounts:
     """The SOURCE of the command: a dataset name, a count table or a long-format rating file.
 
+    A dataset of individual ratings (``nflx-public``, ``vqeg-hd3``) is counted per stimulus.
+
     For a long-format file, ``args.layout`` says which columns were read.
     """
     from . import datasets
@@ -98,7 +100,10 @@ def _load(args: argparse.Namespace) -> RatingCounts:
     args.layout = None
     source = args.source
     if source in datasets.available():
-        return datasets.load(source)
+        from .ratings import Ratings
+
+        data = datasets.load(source)
+        return data.counts() if isinstance(data, Ratings) else data
     path = Path(source)
     if not path.is_file():
         if path.exists():

@@ -18,10 +18,12 @@ time, so repeated loading stays fast.
 Examples
 --------
 >>> available()
-('koniq10k', 'vqeg-hdtv')
+('koniq10k', 'vqeg-hdtv', 'nflx-public', 'vqeg-hd3')
 >>> counts = load("vqeg-hdtv")  # doctest: +SKIP
 >>> counts, counts.ids[0]  # doctest: +SKIP
 (RatingCounts(n=864, K=5, ratings=20736), np.int64(1000))
+>>> load("nflx-public")  # doctest: +SKIP
+Ratings(stimuli=79, subjects=26, ratings=2054, K=5, repetitions=1)
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from pathlib import Path
 import pooch
 
 from ratingdist.data import RatingCounts
+from ratingdist.ratings import Ratings
 
 #: Environment variable naming a folder that holds local copies of the dataset files.
 DATA_DIR_ENV = "RATINGDIST_DATA_DIR"
@@ -64,9 +67,18 @@ _REFERENCE_STUDY = (
 )
 
 
+_SUREAL = "https://raw.githubusercontent.com/Netflix/sureal/master/resource/dataset/"
+_SUREAL_PAPERS = (
+    'Z. Li, C. G. Bampis, "Recover subjective quality scores from noisy measurements", Data '
+    "Compression Conference 2017; Z. Li, C. G. Bampis, L. Janowski, I. Katsavounidis, "
+    '"A simple model for subject behavior in subjective experiments", Human Vision and '
+    "Electronic Imaging 2020. Dataset file of Netflix sureal (Apache License 2.0)."
+)
+
+
 @dataclass(frozen=True)
 class Dataset:
-    """Where a dataset's count file lives and how to read it.
+    """Where a dataset's file lives and how to read it.
 
     Attributes
     ----------
@@ -78,21 +90,25 @@ class Dataset:
         Checksum of the file (hex).
     citation : str
         What to cite when the data are used.
-    id_column : str
-        Column of stimulus ids.
+    id_column : str or None
+        Column of stimulus ids (count tables).
     count_columns : tuple of str
-        Count columns, ratings 1..K.
+        Count columns, ratings 1..K (count tables).
     total_column : str or None
         Column of totals checked against the counts.
+    kind : {"counts", "sureal"}
+        A count table (loaded as :class:`~ratingdist.data.RatingCounts`) or a sureal dataset
+        file of individual ratings (loaded as :class:`~ratingdist.ratings.Ratings`).
     """
 
     fname: str
     url: str
     sha256: str
     citation: str
-    id_column: str
-    count_columns: tuple[str, ...]
+    id_column: str | None = None
+    count_columns: tuple[str, ...] = ()
     total_column: str | None = None
+    kind: str = "counts"
 
 
 #: The known datasets by name.
@@ -121,6 +137,23 @@ REGISTRY: dict[str, Dataset] = {
         id_column="PVS_id",
         count_columns=("n1", "n2", "n3", "n4", "n5"),
     ),
+    "nflx-public": Dataset(
+        fname="NFLX_dataset_public_raw.py",
+        url=_SUREAL + "NFLX_dataset_public_raw.py",
+        sha256="27d2f870308c75b56a43b7c98c0852a2d378b64788d6be58b9a74f622d5b268e",
+        citation="Netflix public dataset: " + _SUREAL_PAPERS,
+        kind="sureal",
+    ),
+    "vqeg-hd3": Dataset(
+        fname="VQEGHD3_dataset_raw.py",
+        url=_SUREAL + "VQEGHD3_dataset_raw.py",
+        sha256="98702a34d87e00d43d031f3cfa43de957e5f28b022170ea7dc60239adaafafcd",
+        citation=(
+            'VQEG HD3 (Video Quality Experts Group, "Report on the validation of video quality '
+            'models for high definition video content", 2010): ' + _SUREAL_PAPERS
+        ),
+        kind="sureal",
+    ),
 }
 
 
@@ -130,7 +163,7 @@ def available() -> tuple[str, ...]:
     Examples
     --------
     >>> available()
-    ('koniq10k', 'vqeg-hdtv')
+    ('koniq10k', 'vqeg-hdtv', 'nflx-public', 'vqeg-hd3')
     """
     return tuple(REGISTRY)
 
@@ -197,19 +230,22 @@ def path(name: str) -> Path:
     return Path(fetched)
 
 
-def load(name: str) -> RatingCounts:
-    """Load dataset ``name`` as :class:`~ratingdist.data.RatingCounts`.
+def load(name: str) -> RatingCounts | Ratings:
+    """Load dataset ``name``: counts per stimulus, or individual ratings per subject.
 
     Parameters
     ----------
     name : str
         One of :func:`available`: ``"koniq10k"`` (10,073 images, about 100 crowdsourced ratings
         each, ids are file names) or ``"vqeg-hdtv"`` (864 videos, 24 lab ratings each, integer
-        ids).
+        ids) as :class:`~ratingdist.data.RatingCounts`; ``"nflx-public"`` (79 videos, 26
+        subjects) or ``"vqeg-hd3"`` (72 videos, 24 subjects), sureal dataset files, as
+        :class:`~ratingdist.ratings.Ratings` (stimulus ids are sureal's ``asset_id``, contents
+        its ``content_id``).
 
     Returns
     -------
-    RatingCounts
+    RatingCounts or Ratings
 
     Raises
     ------
@@ -222,6 +258,8 @@ def load(name: str) -> RatingCounts:
     RatingCounts(n=10073, K=5, ratings=1078154)
     """
     entry = _entry(name)
+    if entry.kind == "sureal":
+        return Ratings.from_sureal(path(name))
     return RatingCounts.from_table(
         path(name),
         columns=list(entry.count_columns),

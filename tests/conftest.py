@@ -4,7 +4,7 @@ Hypothesis runs derandomized on CI (profile ``ci``: a fixed seed per test, no ex
 and randomized locally (profile ``dev``); ``HYPOTHESIS_PROFILE`` overrides the choice. Every
 example that hypothesis finds is kept as an explicit test (``@example`` or a plain test).
 
-The data are found through ``RATINGDIST_DATA_DIR`` (a folder holding the CSV files) or, when that
+The data are found through ``RATINGDIST_DATA_DIR`` (a folder holding the data files) or, when that
 is unset, fetched into the user cache. Missing data skip the tests that need them, except on CI
 (``CI`` set to anything but ``""``, ``"0"`` or ``"false"``), where they fail.
 """
@@ -19,6 +19,7 @@ from hypothesis import settings
 
 from ratingdist import datasets
 from ratingdist.data import RatingCounts
+from ratingdist.ratings import Ratings
 
 
 def _on_ci() -> bool:
@@ -30,7 +31,7 @@ settings.register_profile("dev", deadline=None, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if _on_ci() else "dev"))
 
 
-def _load(name: str) -> RatingCounts:
+def _load(name: str) -> RatingCounts | Ratings:
     """Load dataset ``name``; skip (fail on CI) if it cannot be found."""
     data_dir = os.environ.get(datasets.DATA_DIR_ENV)
     fname = datasets.REGISTRY[name].fname
@@ -62,3 +63,15 @@ def koniq() -> RatingCounts:
 def vqeg() -> RatingCounts:
     """VQEG HDTV: 864 videos, 24 ratings each."""
     return _load("vqeg-hdtv")
+
+
+@pytest.fixture(scope="session")
+def nflx() -> Ratings:
+    """Netflix public dataset (sureal file): 79 videos × 26 subjects, individual ratings."""
+    return _load("nflx-public")
+
+
+@pytest.fixture(scope="session")
+def vqeg_hd3() -> Ratings:
+    """VQEG HD3 (sureal file): 72 videos × 24 subjects, individual ratings."""
+    return _load("vqeg-hd3")

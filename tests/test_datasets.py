@@ -31,12 +31,15 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
 
 
 def test_registry() -> None:
-    assert datasets.available() == ("koniq10k", "vqeg-hdtv")
+    assert datasets.available() == ("koniq10k", "vqeg-hdtv", "nflx-public", "vqeg-hd3")
     assert datasets.REGISTRY["koniq10k"].fname == "KonIQ-10k.csv"
     assert datasets.REGISTRY["vqeg-hdtv"].fname == "VQEG-HDTV.csv"
+    assert datasets.REGISTRY["nflx-public"].fname == "NFLX_dataset_public_raw.py"
+    assert datasets.REGISTRY["vqeg-hd3"].fname == "VQEGHD3_dataset_raw.py"
     for name in datasets.available():
         entry = datasets.REGISTRY[name]
-        assert entry.url.startswith("https://raw.githubusercontent.com/UniStuttgart-VISUS/")
+        source = "UniStuttgart-VISUS/" if entry.kind == "counts" else "Netflix/sureal/"
+        assert entry.url.startswith("https://raw.githubusercontent.com/" + source)
         assert entry.url.endswith("/" + entry.fname)
         assert len(entry.sha256) == 64
     assert "KonIQ-10k" in datasets.citation("koniq10k")
@@ -45,7 +48,8 @@ def test_registry() -> None:
 
 @pytest.mark.parametrize("call", [datasets.load, datasets.path, datasets.citation])
 def test_unknown_name(call) -> None:
-    with pytest.raises(ValueError, match=r"unknown dataset 'koniq'; .* koniq10k, vqeg-hdtv"):
+    known = "koniq10k, vqeg-hdtv, nflx-public, vqeg-hd3"
+    with pytest.raises(ValueError, match=rf"unknown dataset 'koniq'; .* {known}"):
         call("koniq")
 
 
