@@ -14,6 +14,7 @@ import importlib
 
 from . import datasets, evaluation, gof, qoe, scale
 from ._version import __version__ as __version__
+from .csvtext import read_csv_as_written
 from .data import RatingCounts
 from .families import FAMILIES, Family, family
 from .fitting import FitResult, compare, fit, fit_all
@@ -34,6 +35,7 @@ __all__ = [
     "gof",
     "plots",
     "qoe",
+    "read_csv_as_written",
     "scale",
 ]
 

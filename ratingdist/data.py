@@ -635,9 +635,8 @@ def _as_ids(ids: ArrayLike, n: int) -> NDArray[Any]:
     unique, none missing or empty. Dates become their text (``str``)."""
     if isinstance(ids, pd.Index | pd.Series):
         arr = ids.to_numpy()
-    elif isinstance(ids, list | tuple):
-        arr = np.empty(len(ids), dtype=object)
-        arr[:] = ids
+    elif isinstance(ids, list | tuple):  # as given: np.asarray would turn [1, 2.5] into floats
+        arr = np.array(ids, dtype=object)
     else:
         arr = np.asarray(ids)
     if arr.ndim != 1:
@@ -688,8 +687,10 @@ def _numeric(values: NDArray[Any]) -> NDArray[np.float64]:
         return values.astype(np.float64)
     if values.dtype.kind in "bc":
         return np.full(values.shape, np.nan)
-    flat = pd.to_numeric(pd.Series(values.ravel(), dtype=object), errors="coerce")
-    return flat.to_numpy(dtype=np.float64, na_value=np.nan).reshape(values.shape)
+    with warnings.catch_warnings():  # complex cells are refused by the caller
+        warnings.simplefilter("ignore", np.exceptions.ComplexWarning)
+        flat = pd.to_numeric(pd.Series(values.ravel(), dtype=object), errors="coerce")
+        return flat.to_numpy(dtype=np.float64, na_value=np.nan).reshape(values.shape)
 
 
 def _outside_scale(number: NDArray[np.float64], K: int) -> NDArray[np.bool_]:
