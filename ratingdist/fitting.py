@@ -160,8 +160,8 @@ class FitResult:
         Rows with ``limit`` True are limits of the family (see the module docstring). Their
         native parameters are the limit values; an infinite one (a scale of ∞ for ratings only
         at 1 and K, beta and Kumaraswamy a = b = ∞ for ratings in one interior category) is
-        written as ±:data:`LARGEST_FLOAT` (±1.7976931348623157e308), which
-        :meth:`from_table` reads back as ±∞. So ``table.dropna()`` keeps every row and
+        written as ±:data:`INFINITE_PARAMETER` (±1e308), which :meth:`from_table` reads back
+        as ±∞. So ``table.dropna()`` keeps every row and
         ``table[~table["limit"]]`` selects the proper fits. :meth:`to_csv` and
         :meth:`read_csv` round-trip the table exactly.
         """
@@ -171,7 +171,8 @@ class FitResult:
         cols["bounds"] = self.bounds
         for k in range(K):
             cols[f"c{k + 1}"] = self.counts.counts[:, k]
-        params = np.clip(self.params, -LARGEST_FLOAT, LARGEST_FLOAT)
+        params = np.where(np.isinf(self.params), np.sign(self.params) * INFINITE_PARAMETER,
+                          self.params)
         for j, name in enumerate(self.family.param_names):
             cols[name] = params[:, j]
         cols.update(mean=mean, var=var)
@@ -234,7 +235,7 @@ class FitResult:
     @classmethod
     def from_table(cls, table: pd.DataFrame) -> FitResult:
         """Rebuild a FitResult from its :attr:`table` (bit for bit: parameters, probabilities
-        and flags as in the table, ±:data:`LARGEST_FLOAT` parameters as ±∞).
+        and flags as in the table, ±:data:`INFINITE_PARAMETER` as ±∞).
 
         NLL, G and p-values are recomputed from the counts and probabilities. Flag columns may
         hold booleans or the text ``True``/``False``; float columns numbers or their text.
@@ -257,7 +258,7 @@ class FitResult:
                              f"{list(table.columns)}")
         counts = RatingCounts(table["id"], table[[f"c{k}" for k in range(1, K + 1)]])
         params = table[list(fam.param_names)].to_numpy(dtype=float, copy=True)
-        params[np.abs(params) == LARGEST_FLOAT] *= np.inf
+        params[np.abs(params) == INFINITE_PARAMETER] *= np.inf
         return cls(
             fam,
             counts,
@@ -288,8 +289,10 @@ class FitResult:
         return cls.from_table(pd.read_parquet(path))
 
 
-#: Stands for an infinite native parameter in :attr:`FitResult.table` (the largest double).
-LARGEST_FLOAT = float(np.finfo(np.float64).max)
+#: Stands for an infinite native parameter in :attr:`FitResult.table`: finite, so the table has
+#: no infinities, and short, so that every table format keeps it exactly (Excel keeps 15 digits,
+#: which would round the largest double up to infinity).
+INFINITE_PARAMETER = 1e308
 
 
 def _flags(table: pd.DataFrame, column: str) -> NDArray[np.bool_]:

@@ -105,6 +105,8 @@ def test_fit_writes_xlsx_and_parquet(vqeg, koniq, tmp_path):
     assert table.groupby("family").size().to_dict() == {"beta": 864, "gsd": 864}
     beta = rd.fit(vqeg, "beta")
     assert np.allclose(table.loc[table["family"] == "beta", "nll"], beta.nll)
+    back = rd.FitResult.from_table(table[table["family"] == "beta"])  # limits (∞) survive Excel
+    assert back.limit.any() and np.array_equal(np.isinf(back.params), np.isinf(beta.params))
     parquet = tmp_path / "fits.parquet"
     assert main(["fit", "koniq10k", "--families", "logit-logistic", "-o", str(parquet)]) == 0
     back = rd.FitResult.from_table(pd.read_parquet(parquet))
@@ -401,6 +403,7 @@ def test_csv_ids_are_read_as_written(tmp_path, capsys):
     assert back.counts == rd.RatingCounts.from_table(counts)
     long = tmp_path / "long.csv"
     long.write_text("stimulus,rating\n007,5\n010,1\n007,4\n")
+    capsys.readouterr()
     assert main(["fit", str(long), "--families", "gsd"]) == 0
     table = rd.FitResult.from_table(
         rd.read_csv_as_written(_text_file(tmp_path, capsys.readouterr().out))

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import ratingdist as rd
-from ratingdist.fitting import LARGEST_FLOAT
+from ratingdist.fitting import INFINITE_PARAMETER
 
 
 def _counts(K: int) -> rd.RatingCounts:
@@ -59,13 +59,13 @@ def test_infinite_limit_parameters_are_written_as_the_largest_float() -> None:
         assert res.limit.all() and np.isinf(res.params).any()
         params = res.table[list(res.family.param_names)].to_numpy()
         infinite = np.isinf(res.params)
-        assert (np.abs(params[infinite]) == LARGEST_FLOAT).all()
+        assert (np.abs(params[infinite]) == INFINITE_PARAMETER).all()
         assert (params[~infinite] == res.params[~infinite]).all()
         back = rd.FitResult.from_table(res.table)
         assert np.array_equal(back.params, res.params)
     beta = rd.fit([[0, 0, 5, 0, 0]], "beta")
     assert beta.params.tolist() == [[np.inf, np.inf]]
-    assert beta.table[["a", "b"]].to_numpy().tolist() == [[LARGEST_FLOAT, LARGEST_FLOAT]]
+    assert beta.table[["a", "b"]].to_numpy().tolist() == [[INFINITE_PARAMETER, INFINITE_PARAMETER]]
 
 
 def test_tables_written_with_17_digits_read_back_exactly(tmp_path) -> None:
