@@ -47,18 +47,23 @@ class RatingCounts:
     Parameters
     ----------
     ids : array-like, shape (n,)
-        Stimulus ids, unique. Integers (and whole-number floats such as ``1000.0``) are stored
-        as int64, anything else as ``str`` in an object array.
+        Stimulus ids, unique, none missing or empty. If all are whole numbers that int64 holds
+        (integers, or floats such as ``1000.0``) they are stored as int64, else each as its
+        ``str`` in an object array.
     counts : array-like, shape (n, K)
-        Row i counts the ratings 1..K of stimulus ``ids[i]``: whole numbers >= 0 (integer-valued
-        floats such as ``3.0`` are accepted), at least one rating per stimulus, K >= 3.
+        Row i counts the ratings 1..K of stimulus ``ids[i]``: whole numbers in 0..2^63 − 1
+        (integer-valued floats such as ``3.0`` are accepted exactly; booleans, strings and
+        complex numbers are not), a total per stimulus that int64 holds, at least one rating
+        per stimulus, K >= 3. Python lists and DataFrame columns are checked cell by cell as
+        given, before any conversion could round or cast them.
 
     Raises
     ------
     ValueError
         If the counts are not 2-D, K < 3, the number of ids differs from the number of rows, an
-        id is missing or repeated, a count is negative, fractional, NaN or not a number, or a
-        stimulus has no rating. The message names the stimulus, the column and the value.
+        id is missing, empty or repeated, a count is negative, fractional, missing, not a number
+        or beyond int64, a total is beyond int64, or a stimulus has no rating. The message names
+        the stimulus, the column and the value.
 
     Examples
     --------
@@ -126,8 +131,10 @@ class RatingCounts:
             ``c1..cK`` (a 5-point table without its ``c5`` column is an error naming it, not a
             4-point scale).
 
-        A CSV file is read as written: ids such as ``007`` stay strings (a column of plainly
-        spelled whole numbers becomes integers); counts must be plainly spelled whole numbers.
+        A CSV file is read as written (:func:`ratingdist.csvtext.read_csv_as_written`): only
+        the empty field is missing, ids such as ``007``, ``" a"`` or ``NA`` stay strings (a
+        column of ids all spelled as whole numbers, ``7`` or ``1000.0``, becomes integers), and
+        counts must be spelled as Python writes numbers (``1e3`` and ``03`` are refused).
 
         Returns
         -------
@@ -183,7 +190,7 @@ class RatingCounts:
     @classmethod
     def from_ratings(
         cls,
-        df: pd.DataFrame,
+        df: pd.DataFrame | str | PathLike[str],
         stimulus: Any = "stimulus",
         rating: Any = "rating",
         subject: Any = None,
@@ -194,8 +201,9 @@ class RatingCounts:
 
         Parameters
         ----------
-        df : DataFrame
-            The ratings.
+        df : DataFrame or str or path
+            The ratings, or the path of a CSV file holding them (read as written, as in
+            :meth:`from_table`).
         stimulus, rating : column names
             The stimulus id and the rating (a whole number in 1..K; ``3.0`` is fine).
         subject : column name, optional
@@ -255,7 +263,7 @@ class RatingCounts:
     @classmethod
     def from_wide(
         cls,
-        df: pd.DataFrame,
+        df: pd.DataFrame | str | PathLike[str],
         id_column: Any = None,
         rating_columns: Sequence[Any] | None = None,
         K: int = DEFAULT_K,
@@ -268,8 +276,9 @@ class RatingCounts:
 
         Parameters
         ----------
-        df : DataFrame
-            The ratings.
+        df : DataFrame or str or path
+            The ratings, or the path of a CSV file holding them (read as written, as in
+            :meth:`from_table`).
         id_column : column name, optional
             The stimulus ids; by default the index.
         rating_columns : sequence of column names, optional
