@@ -30,13 +30,15 @@ import re
 from collections.abc import Callable
 from os import PathLike
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 import numpy as np
 import pandas as pd
 
 #: Openers of compressed text files by suffix; anything else is read as plain text.
 _OPENERS: dict[str, Callable[..., IO[str]]] = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+#: The same for pandas (no other compression is inferred, so that both readers agree).
+_COMPRESSION = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz"}
 #: Integers as ``str(int)`` writes them.
 _INTEGER = re.compile(r"0|-?[1-9][0-9]*")
 #: Candidates for floats as ``repr(float)`` writes them (ASCII digits; no inf or nan).
@@ -96,6 +98,26 @@ def read_csv_as_written(path: str | PathLike[str]) -> pd.DataFrame:
     (['007', 'NA'], 'int64', [2.0, 4.0])
     """
     path = Path(path)
+    try:  # the C parser for speed; it refuses long lines but pads short ones with ""
+        raw = pd.read_csv(
+            path, header=None, dtype=str, na_filter=False, encoding="utf-8-sig",
+            compression=_COMPRESSION.get(path.suffix.lower()),
+        )
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{path}: no header line (the file is empty)") from None
+    except pd.errors.ParserError:
+        return _read_line_by_line(path)  # names the line
+    fields = raw.to_numpy()
+    if (fields[1:, -1] == "").any():  # a short line, or an empty last field: look closer
+        return _read_line_by_line(path)
+    header = [str(name) for name in fields[0]]
+    _check_header(header, path)
+    return _frame(header, [fields[1:, j] for j in range(len(header))])
+
+
+def _read_line_by_line(path: Path) -> pd.DataFrame:
+    """:func:`read_csv_as_written` with the csv module, which sees how many fields each line
+    has."""
     opener = _OPENERS.get(path.suffix.lower(), open)
     with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle)
@@ -116,10 +138,18 @@ def read_csv_as_written(path: str | PathLike[str]) -> pd.DataFrame:
                 )
             rows.append(row)
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(header)
+    return _frame(header, [np.array(cells, dtype=object) for cells in columns])
+
+
+def _frame(header: list[str], columns: list[np.ndarray]) -> pd.DataFrame:
+    """The DataFrame of converted columns, each with its own dtype (an object column stays
+    object: pandas would infer a string dtype that turns ``None`` into NaN)."""
+    index = pd.RangeIndex(len(columns[0]) if columns else 0)
+    converted = [_column(cells) for cells in columns]
     return pd.DataFrame(
-        {name: _column([cell_value(text) for text in cells]) for name, cells in
-         zip(header, columns, strict=True)},
-        index=pd.RangeIndex(len(rows)),
+        {name: pd.Series(values, index=index, dtype=values.dtype, copy=False)
+         for name, values in zip(header, converted, strict=True)},
+        index=index,
     )
 
 
@@ -134,12 +164,15 @@ def _check_header(header: list[str], path: Path) -> None:
         seen[name] = position
 
 
-def _column(values: list[Any]) -> np.ndarray:
-    """A column of cell values as int64, float64 (where exact) or object."""
+def _column(text: np.ndarray) -> np.ndarray:
+    """A column of fields (an object array of str) as int64, float64 or object (see the module
+    docstring); each distinct text is converted once."""
+    codes, uniques = pd.factorize(text)
+    values = [cell_value(t) for t in uniques]
     if all(type(v) is int and _INT64_MIN <= v <= _INT64_MAX for v in values):
-        return np.array(values, dtype=np.int64)
+        return np.array(values, dtype=np.int64)[codes]
     if all(type(v) is float for v in values):
-        return np.array(values, dtype=np.float64)
+        return np.array(values, dtype=np.float64)[codes]
     column = np.empty(len(values), dtype=object)
     column[:] = values
-    return column
+    return column[codes]
