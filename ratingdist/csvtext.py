@@ -98,15 +98,13 @@ def read_csv_as_written(path: str | PathLike[str]) -> pd.DataFrame:
     (['007', 'NA'], 'int64', [2.0, 4.0])
     """
     path = Path(path)
-    try:  # the C parser for speed; it refuses long lines but pads short ones with ""
+    try:  # the C parser for speed; it refuses long lines but pads short (and blank) ones with ""
         raw = pd.read_csv(
-            path, header=None, dtype=str, na_filter=False, encoding="utf-8-sig",
-            compression=_COMPRESSION.get(path.suffix.lower()),
+            path, header=None, dtype=str, na_filter=False, skip_blank_lines=False,
+            encoding="utf-8-sig", compression=_COMPRESSION.get(path.suffix.lower()),
         )
-    except pd.errors.EmptyDataError:
-        raise ValueError(f"{path}: no header line (the file is empty)") from None
-    except pd.errors.ParserError:
-        return _read_line_by_line(path)  # names the line
+    except (pd.errors.EmptyDataError, pd.errors.ParserError):
+        return _read_line_by_line(path)  # says what is wrong, naming the line
     fields = raw.to_numpy()
     if (fields[1:, -1] == "").any():  # a short line, or an empty last field: look closer
         return _read_line_by_line(path)

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ratingdist.csvtext import read_csv_as_written as rd_read
 from ratingdist.data import RatingCounts
 
 # three stimuli on a 5-point scale, the same data in every layout
@@ -567,6 +568,14 @@ def test_bad_csv_files_are_refused(tmp_path: Path, text: str, message: str) -> N
     path.write_text(text)
     with pytest.raises(ValueError, match=message):
         RatingCounts.from_table(path)
+
+
+def test_blank_lines(tmp_path: Path) -> None:
+    path = tmp_path / "ids.csv"
+    path.write_text("\n\nid,c1,c2,c3\n\n a ,1,2,3\n\n")  # empty lines are skipped
+    assert RatingCounts.from_table(path).ids.tolist() == [" a "]
+    path.write_text("id\n \n\nx\n")  # a line of blanks is a field
+    assert rd_read(path)["id"].tolist() == [" ", "x"]
 
 
 def test_frames_without_rows_and_typed_frames() -> None:
