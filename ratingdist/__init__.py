@@ -14,6 +14,7 @@ import importlib
 
 from . import datasets, evaluation, gof, qoe, scale, subjects
 from ._version import __version__ as __version__
+from .csvtext import read_csv_as_written
 from .data import RatingCounts
 from .families import FAMILIES, Family, family
 from .fitting import FitResult, compare, fit, fit_all
@@ -36,6 +37,7 @@ __all__ = [
     "gof",
     "plots",
     "qoe",
+    "read_csv_as_written",
     "scale",
     "subjects",
 ]

@@ -126,14 +126,17 @@ def _load(args: argparse.Namespace) -> RatingCounts:
 def _read(path: Path) -> pd.DataFrame:
     import pandas as pd
 
+    from .csvtext import read_csv_as_written
+
+    # CSV text as written (ids such as 007 stay strings); typed formats through pandas
     readers = {".parquet": pd.read_parquet, ".xlsx": pd.read_excel, ".xls": pd.read_excel}
-    reader = readers.get(path.suffix.lower(), pd.read_csv)
+    reader = readers.get(path.suffix.lower(), read_csv_as_written)
     try:
         table = reader(path)
     except Exception as err:  # readers of damaged files fail with many exception types
         raise ValueError(f"{path}: cannot read it ({type(err).__name__}: {err})") from None
     if table.empty:
-        raise ValueError(f"{path}: no ratings (the table has no rows)")
+        raise ValueError(f"{path}: no stimuli (the table has no rows)")
     return table
 
 

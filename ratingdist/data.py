@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from ratingdist.csvtext import read_csv_as_written
 from ratingdist.scale import DEFAULT_K, check_K, moments_of_counts
 
 #: Names of count columns that :meth:`RatingCounts.from_table` detects: c1..cK or n1..nK.
@@ -46,18 +47,23 @@ class RatingCounts:
     Parameters
     ----------
     ids : array-like, shape (n,)
-        Stimulus ids, unique. Integers (and whole-number floats such as ``1000.0``) are stored
-        as int64, anything else as ``str`` in an object array.
+        Stimulus ids, unique, none missing or empty. If all are whole numbers that int64 holds
+        (integers, or floats such as ``1000.0``) they are stored as int64, else each as its
+        ``str`` in an object array.
     counts : array-like, shape (n, K)
-        Row i counts the ratings 1..K of stimulus ``ids[i]``: whole numbers >= 0 (integer-valued
-        floats such as ``3.0`` are accepted), at least one rating per stimulus, K >= 3.
+        Row i counts the ratings 1..K of stimulus ``ids[i]``: whole numbers in 0..2^63 − 1
+        (integer-valued floats such as ``3.0`` are accepted exactly; booleans, strings and
+        complex numbers are not), a total per stimulus that int64 holds, at least one rating
+        per stimulus, K >= 3. Python lists and DataFrame columns are checked cell by cell as
+        given, before any conversion could round or cast them.
 
     Raises
     ------
     ValueError
         If the counts are not 2-D, K < 3, the number of ids differs from the number of rows, an
-        id is missing or repeated, a count is negative, fractional, NaN or not a number, or a
-        stimulus has no rating. The message names the stimulus, the column and the value.
+        id is missing, empty or repeated, a count is negative, fractional, missing, not a number
+        or beyond int64, a total is beyond int64, or a stimulus has no rating. The message names
+        the stimulus, the column and the value.
 
     Examples
     --------
@@ -125,8 +131,10 @@ class RatingCounts:
             ``c1..cK`` (a 5-point table without its ``c5`` column is an error naming it, not a
             4-point scale).
 
-        A CSV file is read as written: ids such as ``007`` stay strings (a column of plainly
-        spelled whole numbers becomes integers); counts must be plainly spelled whole numbers.
+        A CSV file is read as written (:func:`ratingdist.csvtext.read_csv_as_written`): only
+        the empty field is missing, ids such as ``007``, ``" a"`` or ``NA`` stay strings (a
+        column of ids all spelled as whole numbers, ``7`` or ``1000.0``, becomes integers), and
+        counts must be spelled as Python writes numbers (``1e3`` and ``03`` are refused).
 
         Returns
         -------
@@ -154,6 +162,8 @@ class RatingCounts:
         ValueError: stimulus 'y', column 'c_total': total 4 disagrees with the sum 3 of 'c1'..'c3'
         """
         df = _read_table(table)
+        if len(df) == 0:
+            raise ValueError("no stimuli: the table has no rows")
         count_columns = _detect_count_columns(df.columns) if columns is None else list(columns)
         if K is not None and len(count_columns) != check_K(K):
             if columns is None and len(count_columns) < K:
@@ -163,8 +173,6 @@ class RatingCounts:
                     f"K={K} but the table has no count column {', '.join(map(repr, missing))}"
                 )
             raise ValueError(f"K={K} but {len(count_columns)} count columns: {count_columns}")
-        if len(df) == 0:
-            raise ValueError("no stimuli: the table has no rows")
         _require_columns(
             df, [*count_columns, *(c for c in (id_column, total_column) if c is not None)]
         )
@@ -174,7 +182,7 @@ class RatingCounts:
             others = [c for c in df.columns if c not in count_columns and c != total_column]
             id_column = others[0] if others else None
         raw_ids = df.index if id_column is None else df[id_column]
-        ids, counts = _validate(raw_ids, df[count_columns].to_numpy(), count_columns)
+        ids, counts = _validate(raw_ids, df[count_columns], count_columns)
         if total_column is not None:
             _check_total(ids, counts, df[total_column].to_numpy(), total_column, count_columns)
         return cls._new(*_keep_rated(ids, counts, count_columns, drop_empty))
@@ -182,7 +190,7 @@ class RatingCounts:
     @classmethod
     def from_ratings(
         cls,
-        df: pd.DataFrame,
+        df: pd.DataFrame | str | PathLike[str],
         stimulus: Any = "stimulus",
         rating: Any = "rating",
         subject: Any = None,
@@ -193,8 +201,9 @@ class RatingCounts:
 
         Parameters
         ----------
-        df : DataFrame
-            The ratings.
+        df : DataFrame or str or path
+            The ratings, or the path of a CSV file holding them (read as written, as in
+            :meth:`from_table`).
         stimulus, rating : column names
             The stimulus id and the rating (a whole number in 1..K; ``3.0`` is fine).
         subject : column name, optional
@@ -229,7 +238,7 @@ class RatingCounts:
         ValueError: row 2 (stimulus 'b'), column 'rating': rating 3.5 is not a whole number
         """
         K = check_K(K)
-        _require_frame(df)
+        df = _read_table(df, "df")
         _require_columns(df, [stimulus, rating, *([] if subject is None else [subject])])
         stimuli = df[stimulus]
         _require_present(df, stimulus)
@@ -254,7 +263,7 @@ class RatingCounts:
     @classmethod
     def from_wide(
         cls,
-        df: pd.DataFrame,
+        df: pd.DataFrame | str | PathLike[str],
         id_column: Any = None,
         rating_columns: Sequence[Any] | None = None,
         K: int = DEFAULT_K,
@@ -267,8 +276,9 @@ class RatingCounts:
 
         Parameters
         ----------
-        df : DataFrame
-            The ratings.
+        df : DataFrame or str or path
+            The ratings, or the path of a CSV file holding them (read as written, as in
+            :meth:`from_table`).
         id_column : column name, optional
             The stimulus ids; by default the index.
         rating_columns : sequence of column names, optional
@@ -296,7 +306,7 @@ class RatingCounts:
         ([7, 8], [[0, 0, 0, 1, 1], [1, 1, 0, 0, 0]])
         """
         K = check_K(K)
-        _require_frame(df)
+        df = _read_table(df, "df")
         if rating_columns is None:
             columns = [c for c in df.columns if id_column is None or c != id_column]
         else:
@@ -473,7 +483,7 @@ class RatingCounts:
         return np.array_equal(self._ids, other._ids) and np.array_equal(self._counts, other._counts)
 
     def __repr__(self) -> str:
-        return f"RatingCounts(n={len(self)}, K={self.K}, ratings={int(self._counts.sum())})"
+        return f"RatingCounts(n={len(self)}, K={self.K}, ratings={sum(self.n_ratings.tolist())})"
 
 
 # --------------------------------------------------------------------------------------------
@@ -498,88 +508,153 @@ def _validate(
     ids: ArrayLike, counts: ArrayLike, columns: Sequence[Any] | None = None
 ) -> tuple[NDArray[Any], NDArray[np.int64]]:
     """Check shape, K, ids and count values; return (ids, counts) as fresh arrays."""
-    values = np.asarray(counts)
-    if values.ndim != 2:
-        raise ValueError(
-            f"counts must be 2-D (stimuli × rating categories), got shape {values.shape}"
-        )
-    check_K(values.shape[1])
-    if values.shape[0] == 0:
+    cells, shape = _count_cells(counts)
+    if len(shape) != 2:
+        raise ValueError(f"counts must be 2-D (stimuli × rating categories), got shape {shape}")
+    check_K(shape[1])
+    if shape[0] == 0:
         raise ValueError("no stimuli: the counts have no rows")
-    ids_ = _as_ids(ids, values.shape[0])
-    columns = _default_columns(values.shape[1]) if columns is None else columns
-    return ids_, _check_counts(values, ids_, columns)
+    ids_ = _as_ids(ids, shape[0])
+    columns = _default_columns(shape[1]) if columns is None else columns
+    return ids_, _check_counts(cells, ids_, columns)
+
+
+def _count_cells(counts: Any) -> tuple[list[NDArray[Any]], tuple[int, ...]]:
+    """The columns of a count table as separate arrays (each keeps its own type), and the shape.
+
+    A DataFrame is split by column (``to_numpy`` of mixed columns would round big integers to
+    floats); Python lists become object arrays, so every cell is checked as given (``np.asarray``
+    would turn ``True`` into 1 and ``2**60 + 1`` next to a float into a rounded float).
+    """
+    if isinstance(counts, pd.DataFrame):
+        return [counts.iloc[:, k].to_numpy() for k in range(counts.shape[1])], counts.shape
+    values = np.array(counts, dtype=object) if isinstance(counts, list | tuple) else np.asarray(
+        counts
+    )
+    if values.ndim != 2:
+        return [], values.shape
+    return [values[:, k] for k in range(values.shape[1])], values.shape
+
+
+#: The largest count (and total of a stimulus) that int64 holds.
+_INT64_MAX = int(np.iinfo(np.int64).max)
+#: 2^63 as a float: float counts at or above it do not fit in int64.
+_INT64_LIMIT = float(2**63)
+#: Row totals below this in floating point are certainly below 2^63 (exactly summed above it).
+_SAFE_TOTAL = float(2**62)
 
 
 def _check_counts(
-    values: NDArray[Any], ids: NDArray[Any], columns: Sequence[Any]
+    cells: Sequence[NDArray[Any]], ids: NDArray[Any], columns: Sequence[Any]
 ) -> NDArray[np.int64]:
-    """(n, m) cells as int64 counts; the error names the stimulus, column and value."""
-    number = _numeric(values)
-    bad = _invalid(number, high=None) | _not_a_real_number(values)
-    huge = ~bad & (number >= _INT64_LIMIT)
-    if values.dtype.kind == "u":
-        huge |= values > np.iinfo(np.int64).max
-    if bad.any():
-        i, k = np.argwhere(bad)[0]
-        raise ValueError(
-            f"stimulus {_show(ids[i])}, column {columns[k]!r}: value {_show(values[i, k])} "
-            f"{_reason(values[i, k], number[i, k], None)}; counts must be whole numbers >= 0"
+    """(n, m) int64 counts from m columns of cells, each a whole number in 0..2^63 − 1, with row
+    totals that int64 holds; the error names the stimulus, the column and the value of the first
+    bad cell in row-major order."""
+    out = np.empty((len(ids), len(cells)), dtype=np.int64)
+    first: tuple[int, int] | None = None
+    for k, column in enumerate(cells):
+        ints, problem = _column_counts(column)
+        if problem.any():
+            i = int(np.argmax(problem))
+            if first is None or i < first[0]:
+                first = (i, k)
+        elif first is None:
+            out[:, k] = ints
+    if first is not None:
+        i, k = first
+        raise ValueError(_count_problem(cells[k][i], ids[i], columns[k]))
+    rough = out.sum(axis=1, dtype=np.float64)
+    for i in np.flatnonzero(rough >= _SAFE_TOTAL):
+        total = sum(int(v) for v in out[i])
+        if total > _INT64_MAX:
+            raise ValueError(
+                f"stimulus {_show(ids[i])}: its {total} ratings in columns {columns[0]!r}.."
+                f"{columns[-1]!r} exceed what int64 holds ({_INT64_MAX})"
+            )
+    return out
+
+
+def _column_counts(column: NDArray[Any]) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """One column of cells as int64 counts, and where a cell is not a count that int64 holds."""
+    kind = column.dtype.kind
+    if kind == "i":
+        return column.astype(np.int64), column < 0
+    if kind == "u":
+        problem = column > _INT64_MAX
+        return np.where(problem, 0, column).astype(np.int64), problem
+    if kind == "f":
+        with np.errstate(invalid="ignore"):
+            ok = np.isfinite(column) & (np.floor(column) == column)
+            ok &= (column >= 0) & (column < _INT64_LIMIT)
+        return np.where(ok, column, 0).astype(np.int64), ~ok
+    if kind == "O":
+        exact = [_exact_count(v) for v in column]
+        ok = np.array([type(v) is int and 0 <= v <= _INT64_MAX for v in exact], dtype=bool)
+        ints = np.array([v if good else 0 for v, good in zip(exact, ok, strict=True)], np.int64)
+        return ints, ~ok
+    # booleans, complex numbers, strings, dates: never counts
+    return np.zeros(len(column), dtype=np.int64), np.ones(len(column), dtype=bool)
+
+
+def _exact_count(value: Any) -> int | str:
+    """The exact integer that ``value`` is, or why it is not an integer."""
+    if isinstance(value, bool | np.bool_):
+        return "is a boolean"
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, complex | np.complexfloating):
+        return "is a complex number"
+    if isinstance(value, str | bytes):
+        return "is a string, not a number"
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+        return "is missing"
+    if not isinstance(value, numbers.Real):
+        return "is not a number"
+    if not np.isfinite(float(value)) or int(value) != value:
+        return "is not a whole number"
+    return int(value)
+
+
+def _count_problem(value: Any, stimulus: Any, column: Any) -> str:
+    """The message for a cell that :func:`_column_counts` flags."""
+    where = f"stimulus {_show(stimulus)}, column {column!r}"
+    exact = _exact_count(value)
+    if isinstance(exact, int) and exact > _INT64_MAX:
+        return (
+            f"{where}: count {_show(value)} exceeds the largest count that int64 holds exactly "
+            f"({_INT64_MAX})"
         )
-    if huge.any():
-        i, k = np.argwhere(huge)[0]
-        raise ValueError(
-            f"stimulus {_show(ids[i])}, column {columns[k]!r}: count {_show(values[i, k])} "
-            f"exceeds the largest count that int64 holds exactly ({np.iinfo(np.int64).max})"
-        )
-    counts = (values if values.dtype.kind in "iu" else number).astype(np.int64)
-    # row totals in floating point: a sum beyond int64 would wrap around
-    totals = number.sum(axis=1) if number.ndim == 2 else number
-    over = totals >= _INT64_LIMIT
-    if over.any():
-        i = int(np.argmax(over))
-        raise ValueError(
-            f"stimulus {_show(ids[i])}: its {_show(totals[i])} ratings in columns "
-            f"{columns[0]!r}..{columns[-1]!r} exceed what int64 holds ({np.iinfo(np.int64).max})"
-        )
-    return counts
-
-
-#: 2^63 as a float: counts (and totals) at or above it do not fit in int64
-_INT64_LIMIT = float(2**63)
-
-
-def _boolean_or_complex(values: NDArray[Any]) -> NDArray[np.bool_]:
-    """Cells that are booleans or complex numbers (refused as ratings; numeric strings from
-    text files are read as their numbers)."""
-    if values.dtype.kind in "bc":
-        return np.ones(values.shape, dtype=bool)
-    if values.dtype.kind != "O":
-        return np.zeros(values.shape, dtype=bool)
-    flat = [isinstance(v, bool | np.bool_ | complex | np.complexfloating) for v in values.ravel()]
-    return np.array(flat, dtype=bool).reshape(values.shape)
+    reason = "is negative" if isinstance(exact, int) else exact
+    return f"{where}: value {_show(value)} {reason}; counts must be whole numbers >= 0"
 
 
 def _not_a_real_number(values: NDArray[Any]) -> NDArray[np.bool_]:
-    """Cells that are booleans, complex numbers or strings (even numeric ones like " 3 ")."""
+    """Cells that are booleans, complex numbers, strings (even numeric ones like " 3 ") or other
+    objects that are not real numbers; missing cells (None, NaN) are not flagged here."""
     if values.dtype.kind in "iuf":
         return np.zeros(values.shape, dtype=bool)
-    if values.dtype.kind in "bcSUM":
+    if values.dtype.kind != "O":
         return np.ones(values.shape, dtype=bool)
-    flat = [
-        not (value is None or _is_real(value)) for value in values.ravel()
-    ]
+    flat = [not (value is None or _is_real(value)) for value in values.ravel()]
     return np.array(flat, dtype=bool).reshape(values.shape)
 
 
 def _as_ids(ids: ArrayLike, n: int) -> NDArray[Any]:
-    """Stimulus ids as int64 (all whole numbers) or as str in an object array; unique."""
-    arr = ids.to_numpy() if isinstance(ids, pd.Index | pd.Series) else np.asarray(ids)
+    """Stimulus ids as int64 (all whole numbers that int64 holds) or as str in an object array;
+    unique, none missing or empty. Dates become their text (``str``)."""
+    if isinstance(ids, pd.Index | pd.Series):
+        arr = ids.to_numpy()
+    elif isinstance(ids, list | tuple):  # as given: np.asarray would turn [1, 2.5] into floats
+        arr = np.array(ids, dtype=object)
+    else:
+        arr = np.asarray(ids)
     if arr.ndim != 1:
         raise ValueError(f"ids must be 1-D, got shape {arr.shape}")
     if len(arr) != n:
         raise ValueError(f"got {len(arr)} ids for {n} stimuli (rows of counts)")
-    if arr.dtype.kind in "iu":
+    if arr.dtype.kind in "mM":
+        arr = pd.Index(arr).to_numpy(dtype=object)
+    if arr.dtype.kind == "i" or (arr.dtype.kind == "u" and not (arr > _INT64_MAX).any()):
         out = arr.astype(np.int64)
     else:
         missing = pd.isna(arr)
@@ -587,11 +662,14 @@ def _as_ids(ids: ArrayLike, n: int) -> NDArray[Any]:
             i = int(np.argmax(missing))
             raise ValueError(f"stimulus id at position {i} is missing ({_show(arr[i])})")
         values = arr.tolist()
-        if all(_is_whole(v) for v in values):
+        if all(_is_whole(v) and -_INT64_MAX - 1 <= int(v) <= _INT64_MAX for v in values):
             out = np.array([int(v) for v in values], dtype=np.int64)
         else:
             out = np.empty(n, dtype=object)
             out[:] = [str(v) for v in values]
+            empty = out == ""
+            if empty.any():
+                raise ValueError(f"stimulus id at position {int(np.argmax(empty))} is empty ('')")
     repeated = pd.Index(out).duplicated()
     if repeated.any():
         j = int(np.argmax(repeated))
@@ -607,11 +685,9 @@ def _is_real(value: Any) -> bool:
 
 
 def _is_whole(value: Any) -> bool:
-    return (
-        isinstance(value, numbers.Real)
-        and not isinstance(value, bool | np.bool_)
-        and float(value).is_integer()
-    )
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        return False
+    return isinstance(value, numbers.Integral) or float(value).is_integer()
 
 
 def _numeric(values: NDArray[Any]) -> NDArray[np.float64]:
@@ -620,43 +696,31 @@ def _numeric(values: NDArray[Any]) -> NDArray[np.float64]:
         return values.astype(np.float64)
     if values.dtype.kind in "bc":
         return np.full(values.shape, np.nan)
-    flat = pd.to_numeric(pd.Series(values.ravel(), dtype=object), errors="coerce")
-    return flat.to_numpy(dtype=np.float64, na_value=np.nan).reshape(values.shape)
+    with warnings.catch_warnings():  # complex cells are refused by the caller
+        warnings.simplefilter("ignore", np.exceptions.ComplexWarning)
+        flat = pd.to_numeric(pd.Series(values.ravel(), dtype=object), errors="coerce")
+        return flat.to_numpy(dtype=np.float64, na_value=np.nan).reshape(values.shape)
 
 
-def _invalid(number: NDArray[np.float64], high: int | None) -> NDArray[np.bool_]:
-    """Where ``number`` is not a whole number in 0.. (high None) or in 1..high."""
-    low = 0 if high is None else 1
-    bad = ~np.isfinite(number) | (np.floor(number) != number) | (number < low)
-    return bad if high is None else bad | (number > high)
-
-
-def _reason(value: Any, number: float, high: int | None) -> str:
-    """Why ``value`` (parsed as ``number``) is flagged by :func:`_invalid`."""
-    if isinstance(value, bool | np.bool_):
-        return "is a boolean"
-    if isinstance(value, complex | np.complexfloating):
-        return "is a complex number"
-    if isinstance(value, str | bytes) and not np.isnan(number):
-        return "is a string, not a number"
-    if pd.api.types.is_scalar(value) and pd.isna(value):
-        return "is missing"
-    if np.isnan(number):
-        return "is not a number"
-    if not float(number).is_integer():
-        return "is not a whole number"
-    return "is negative" if high is None else f"is outside 1..{high}"
+def _outside_scale(number: NDArray[np.float64], K: int) -> NDArray[np.bool_]:
+    """Where ``number`` is not a whole number in 1..K."""
+    with np.errstate(invalid="ignore"):
+        return ~np.isfinite(number) | (np.floor(number) != number) | (number < 1) | (number > K)
 
 
 def _rating_codes(values: NDArray[Any], K: int, where: Callable[[int], str]) -> NDArray[np.int64]:
-    """Ratings 1..K as category codes 0..K-1; the error names ``where(i)`` of the first bad one."""
+    """Ratings 1..K as category codes 0..K-1; the error names ``where(i)`` of the first bad one.
+
+    A rating is a real number (not a boolean, a complex number or a string, even a numeric one)
+    that is a whole number in 1..K (``3.0`` is fine).
+    """
     number = _numeric(values)
-    bad = _invalid(number, high=K) | _boolean_or_complex(values)
+    bad = _outside_scale(number, K) | _not_a_real_number(values)
     if bad.any():
         i = int(np.argmax(bad))
-        raise ValueError(
-            f"{where(i)}: rating {_show(values[i])} {_reason(values[i], number[i], K)}"
-        )
+        exact = _exact_count(values[i])
+        reason = exact if isinstance(exact, str) else f"is outside 1..{K}"
+        raise ValueError(f"{where(i)}: rating {_show(values[i])} {reason}")
     return number.astype(np.int64) - 1
 
 
@@ -706,7 +770,7 @@ def _check_total(
     count_columns: Sequence[Any],
 ) -> None:
     """Check a total column against the row sums of the counts."""
-    total = _check_counts(totals[:, None], ids, [total_column])[:, 0]
+    total = _check_counts([totals], ids, [total_column])[:, 0]
     sums = counts.sum(axis=1)
     wrong = total != sums
     if wrong.any():
@@ -730,46 +794,15 @@ def _collection(value: Any, what: str) -> Iterable[Any]:
     return value
 
 
-def _read_table(table: Any) -> pd.DataFrame:
+def _read_table(table: Any, what: str = "table") -> pd.DataFrame:
+    """A DataFrame as given, or a CSV file read as written (:mod:`ratingdist.csvtext`)."""
     if isinstance(table, pd.DataFrame):
         return table
     if isinstance(table, str | PathLike):
-        return _read_csv_as_written(table)
-    raise TypeError(f"table must be a pandas DataFrame or a CSV path, got {type(table).__name__}")
-
-
-#: numbers as a CSV writer spells them: no leading zeros, no blanks around them
-_NUMBER = re.compile(
-    r"[-+]?(?:(?:0|[1-9]\d*)(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:inf|nan)", re.I
-)
-_INTEGER = re.compile(r"-?(?:0|[1-9]\d*)")
-
-
-def _read_csv_as_written(path: str | PathLike[str]) -> pd.DataFrame:
-    """A CSV file with every cell as written: a column becomes numeric only if all its cells
-    are plainly spelled numbers (so ids such as ``007`` stay strings, and whole numbers that
-    int64 cannot hold stay exact Python integers for the checks to name)."""
-    df = pd.read_csv(path, dtype=str)
-    if df.empty:
-        raise ValueError(f"{path}: no stimuli (the file has no data rows)")
-    for column in df.columns:
-        cells = df[column].dropna()
-        if cells.str.fullmatch(_INTEGER).all():
-            as_int = [int(v) for v in cells]
-            if all(-(2**63) <= v < 2**63 for v in as_int) and len(cells) == len(df):
-                df[column] = np.array(as_int, dtype=np.int64)
-            else:
-                column_values = np.full(len(df), np.nan, dtype=object)
-                column_values[df[column].notna().to_numpy()] = as_int
-                df[column] = pd.Series(column_values, index=df.index, dtype=object)
-        elif cells.str.fullmatch(_NUMBER).all():
-            df[column] = pd.to_numeric(df[column])
-    return df
-
-
-def _require_frame(df: Any) -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"df must be a pandas DataFrame, got {type(df).__name__}")
+        return read_csv_as_written(table)
+    raise TypeError(
+        f"{what} must be a pandas DataFrame or a CSV path, got {type(table).__name__}"
+    )
 
 
 def _require_columns(df: pd.DataFrame, names: Iterable[Any]) -> None:

@@ -33,6 +33,7 @@ Pratt, "Concavity of the log likelihood", JASA 76 (1981) 103–106.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -43,6 +44,7 @@ from numpy.typing import ArrayLike, NDArray
 from . import _likelihood as gof
 from . import scale
 from ._kernels import batch
+from .csvtext import read_csv_as_written
 from .data import RatingCounts
 from .families import FAMILIES, Family, QuantizedFamily, family
 from .families.gsd import GSD
@@ -148,12 +150,21 @@ class FitResult:
 
     @property
     def table(self) -> pd.DataFrame:
-        """Per-stimulus DataFrame.
+        """Per-stimulus DataFrame, free of NaN and infinities.
 
         Columns: id, family, bounds, c1..cK, the two native parameters, mean, var, rho (of the
-        fitted pmf; for maxent and GSD the native ρ itself),
-        p1..pK, nll, g, p_value, iterations, converged, limit, at_bound, pseudo_counts,
-        prob_floor.
+        fitted pmf; for maxent and GSD the native ρ itself), p1..pK, nll, g, p_value (only for
+        K >= 4: with K = 3 a two-parameter family leaves no degrees of freedom, and the column
+        is left out rather than filled with NaN), iterations, converged, limit, at_bound,
+        pseudo_counts, prob_floor.
+
+        Rows with ``limit`` True are limits of the family (see the module docstring). Their
+        native parameters are the limit values; an infinite one (a scale of ∞ for ratings only
+        at 1 and K, beta and Kumaraswamy a = b = ∞ for ratings in one interior category) is
+        written as ±:data:`INFINITE_PARAMETER` (±1e308), which :meth:`from_table` reads back
+        as ±∞. So ``table.dropna()`` keeps every row and
+        ``table[~table["limit"]]`` selects the proper fits. :meth:`to_csv` and
+        :meth:`read_csv` round-trip the table exactly.
         """
         K = self.K
         mean, var = scale.moments_of_probs(self.probs)
@@ -161,17 +172,19 @@ class FitResult:
         cols["bounds"] = self.bounds
         for k in range(K):
             cols[f"c{k + 1}"] = self.counts.counts[:, k]
+        params = np.where(np.isinf(self.params), np.sign(self.params) * INFINITE_PARAMETER,
+                          self.params)
         for j, name in enumerate(self.family.param_names):
-            cols[name] = self.params[:, j]
+            cols[name] = params[:, j]
         cols.update(mean=mean, var=var)
         if "rho" not in cols:  # maxent and GSD: ρ is a native parameter, kept exactly
             cols["rho"] = scale.rho_from_var(mean, var, K)
         for k in range(K):
             cols[f"p{k + 1}"] = self.probs[:, k]
+        cols.update(nll=self.nll, g=self.g)
+        if K > 3:
+            cols["p_value"] = self.p_value
         cols.update(
-            nll=self.nll,
-            g=self.g,
-            p_value=self.p_value,
             iterations=self.iterations,
             converged=self.converged,
             limit=self.limit,
@@ -213,8 +226,12 @@ class FitResult:
 
     # -- persistence -----------------------------------------------------------------------
     def to_csv(self, path: str | Path) -> None:
-        """Write :attr:`table` to CSV (floats at full precision); see :meth:`read_csv`."""
-        self.table.to_csv(path, index=False, float_format="%.17g")
+        """Write :attr:`table` to CSV; :meth:`read_csv` reads it back exactly.
+
+        Floats are written as Python's ``repr`` (the shortest text that reads back as the same
+        double), ids as their text.
+        """
+        self.table.to_csv(path, index=False)
 
     def to_parquet(self, path: str | Path) -> None:
         """Write :attr:`table` to Parquet (needs pyarrow); see :meth:`read_parquet`."""
@@ -222,33 +239,99 @@ class FitResult:
 
     @classmethod
     def from_table(cls, table: pd.DataFrame) -> FitResult:
-        """Rebuild a FitResult from its :attr:`table`."""
-        fam = family(str(table["family"].iloc[0]))
-        K = sum(1 for col in table.columns if col.startswith("p") and col[1:].isdigit())
-        counts = RatingCounts(table["id"].to_numpy(), table[[f"c{k}" for k in range(1, K + 1)]])
+        """Rebuild a FitResult from its :attr:`table` (bit for bit: parameters, probabilities
+        and flags as in the table, ±:data:`INFINITE_PARAMETER` as ±∞).
+
+        NLL, G and p-values are recomputed from the counts and probabilities. Flag columns may
+        hold booleans or the text ``True``/``False``; float columns numbers or their text.
+
+        Raises
+        ------
+        ValueError
+            If a column is missing, a flag is neither True nor False, or the table mixes
+            families, bounds or regularizations (naming the row, the column and the value).
+        """
+        if len(table) == 0:
+            raise ValueError("no stimuli: the fit table has no rows")
+        fam = family(str(_single(table, "family")))
+        K = sum(1 for col in table.columns if re.fullmatch(r"p[1-9]\d*", str(col)))
+        names = [*fam.param_names, *(f"p{k}" for k in range(1, K + 1))]
+        missing = [c for c in ("id", "iterations", "converged", "limit", "at_bound", *names)
+                   if c not in table.columns]
+        if missing:
+            raise ValueError(f"fit table has no column {missing[0]!r}; the columns are "
+                             f"{list(table.columns)}")
+        counts = RatingCounts(table["id"], table[[f"c{k}" for k in range(1, K + 1)]])
+        params = table[list(fam.param_names)].to_numpy(dtype=float, copy=True)
+        params[np.abs(params) == INFINITE_PARAMETER] *= np.inf
         return cls(
             fam,
             counts,
-            table[list(fam.param_names)].to_numpy(dtype=float),
+            params,
             table[[f"p{k}" for k in range(1, K + 1)]].to_numpy(dtype=float),
-            table["iterations"].to_numpy(),
-            table["converged"].to_numpy(dtype=bool),
-            table["limit"].to_numpy(dtype=bool),
-            table["at_bound"].to_numpy(dtype=bool),
-            bounds=str(table["bounds"].iloc[0]),
-            pseudo_counts=float(table["pseudo_counts"].iloc[0]),
-            prob_floor=float(table["prob_floor"].iloc[0]),
+            table["iterations"].to_numpy(dtype=np.int64),
+            _flags(table, "converged"),
+            _flags(table, "limit"),
+            _flags(table, "at_bound"),
+            bounds=str(_single(table, "bounds")),
+            pseudo_counts=float(_single(table, "pseudo_counts")),
+            prob_floor=float(_single(table, "prob_floor")),
         )
 
     @classmethod
     def read_csv(cls, path: str | Path) -> FitResult:
-        """Read a FitResult written by :meth:`to_csv`."""
-        return cls.from_table(pd.read_csv(path))
+        """Read a FitResult written by :meth:`to_csv`: the file is read as written
+        (:func:`ratingdist.csvtext.read_csv_as_written`), so ids such as ``007`` stay strings.
+
+        A column of ids that are all spelled as whole numbers (``7``, ``1000.0``) is read as
+        integer ids, as :meth:`RatingCounts.from_table` does.
+        """
+        return cls.from_table(read_csv_as_written(path))
 
     @classmethod
     def read_parquet(cls, path: str | Path) -> FitResult:
         """Read a FitResult written by :meth:`to_parquet`."""
         return cls.from_table(pd.read_parquet(path))
+
+
+#: Stands for an infinite native parameter in :attr:`FitResult.table`: finite, so the table has
+#: no infinities, and short, so that every table format keeps it exactly (Excel keeps 15 digits,
+#: which would round the largest double up to infinity).
+INFINITE_PARAMETER = 1e308
+
+
+def _flags(table: pd.DataFrame, column: str) -> NDArray[np.bool_]:
+    """A flag column as booleans: bools, or the text True/False as a CSV file holds it."""
+    values = table[column].to_numpy()
+    if values.dtype.kind == "b":
+        return values.astype(bool)
+    flags = np.empty(len(values), dtype=bool)
+    for i, value in enumerate(values):
+        if isinstance(value, bool | np.bool_):
+            flags[i] = bool(value)
+        elif value in ("True", "False"):
+            flags[i] = value == "True"
+        else:
+            raise ValueError(
+                f"row {i}, column {column!r}: value {value!r} is neither True nor False"
+            )
+    return flags
+
+
+def _single(table: pd.DataFrame, column: str) -> object:
+    """The one value of a column that is the same on every row of a fit table."""
+    if column not in table.columns:
+        raise ValueError(f"fit table has no column {column!r}; the columns are "
+                         f"{list(table.columns)}")
+    values = table[column].to_numpy()
+    other = np.flatnonzero(values != values[0])
+    if other.size:
+        i = int(other[0])
+        raise ValueError(
+            f"row {i}, column {column!r}: value {values[i]!r} differs from {values[0]!r} in "
+            "row 0; a fit table holds one family, bounds and regularization"
+        )
+    return values[0]
 
 
 def fit(

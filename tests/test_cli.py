@@ -105,6 +105,8 @@ def test_fit_writes_xlsx_and_parquet(vqeg, koniq, tmp_path):
     assert table.groupby("family").size().to_dict() == {"beta": 864, "gsd": 864}
     beta = rd.fit(vqeg, "beta")
     assert np.allclose(table.loc[table["family"] == "beta", "nll"], beta.nll)
+    back = rd.FitResult.from_table(table[table["family"] == "beta"])  # limits (∞) survive Excel
+    assert back.limit.any() and np.array_equal(np.isinf(back.params), np.isinf(beta.params))
     parquet = tmp_path / "fits.parquet"
     assert main(["fit", "koniq10k", "--families", "logit-logistic", "-o", str(parquet)]) == 0
     back = rd.FitResult.from_table(pd.read_parquet(parquet))
@@ -373,7 +375,7 @@ def test_errors_of_the_dataset_loader_are_one_line(monkeypatch, capsys, error):
 
 @pytest.mark.parametrize(
     ("content", "fragment"),
-    [("", "cannot read it"), ("id,c1,c2,c3\n", "no ratings"), ("stimulus,rating\n", "no ratings"),
+    [("", "cannot read it"), ("id,c1,c2,c3\n", "no stimuli"), ("stimulus,rating\n", "no stimuli"),
      ("stimulus,rating\na,6\n", "rating 6 is outside 1..5"),
      ("stimulus,rating,subject\na,5,s1\na,4,s1\n", "subject 's1': rated twice"),
      ("image,video,rating\na,b,5\n", "'image' and 'video' could both be the stimulus column"),
@@ -389,6 +391,37 @@ def test_bad_rating_files_are_one_line(tmp_path, capsys, content, fragment):
     captured = capsys.readouterr()
     assert_one_line(captured.err, "ratings.csv", fragment)
     assert captured.out == ""
+
+
+def test_csv_ids_are_read_as_written(tmp_path, capsys):
+    counts = tmp_path / "counts.csv"
+    counts.write_text("id,c1,c2,c3,c4,c5\n007,0,1,5,3,1\n010,2,4,3,1,0\n")
+    out = tmp_path / "fit.csv"
+    assert main(["fit", str(counts), "--families", "normal", "-o", str(out)]) == 0
+    back = rd.FitResult.read_csv(out)
+    assert back.counts.ids.tolist() == ["007", "010"]
+    assert back.counts == rd.RatingCounts.from_table(counts)
+    long = tmp_path / "long.csv"
+    long.write_text("stimulus,rating\n007,5\n010,1\n007,4\n")
+    capsys.readouterr()
+    assert main(["fit", str(long), "--families", "gsd"]) == 0
+    table = rd.FitResult.from_table(
+        rd.read_csv_as_written(_text_file(tmp_path, capsys.readouterr().out))
+    ).table
+    assert table["id"].tolist() == ["007", "010"]
+
+
+def test_a_ragged_csv_file_is_one_line(tmp_path, capsys):
+    path = tmp_path / "ragged.csv"
+    path.write_text("id,c1,c2,c3\na,1,2,3,4\nb,1,1,1\n")
+    assert main(["fit", str(path)]) == 2
+    assert_one_line(capsys.readouterr().err, "line 2: 5 fields, but the header has 4")
+
+
+def _text_file(folder, text: str):
+    path = folder / "stdout.csv"
+    path.write_text(text)
+    return path
 
 
 # -- stdout, version, help ------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ratingdist.csvtext import read_csv_as_written as rd_read
 from ratingdist.data import RatingCounts
 
 # three stimuli on a 5-point scale, the same data in every layout
@@ -133,7 +134,7 @@ def test_equality(rc: RatingCounts) -> None:
         ([[1, 2.5, 0]], "stimulus 'a', column 'c2': value 2.5 is not a whole number"),
         ([[1, np.nan, 0]], "stimulus 'a', column 'c2': value nan is missing"),
         ([[1, np.inf, 0]], "stimulus 'a', column 'c2': value inf is not a whole number"),
-        ([[1, "x", 0]], "stimulus 'a', column 'c1': value '1' is a string, not a number"),
+        ([[1, "x", 0]], "stimulus 'a', column 'c2': value 'x' is a string, not a number"),
         ([[0, 0, 0]], r"stimulus 'a' has no ratings \(columns 'c1'..'c3' all zero"),
         ([[1, 1]], "K must be an integer >= 3"),
         ([1, 2, 3], r"counts must be 2-D .* got shape \(3,\)"),
@@ -220,7 +221,7 @@ def test_from_table_column_detection_errors(columns: list[str], message: str) ->
 
 def test_from_table_invalid_values() -> None:
     df = pd.DataFrame({"id": ["a", "b"], "c1": [1, 2], "c2": [1, "x"], "c3": [1, 1]})
-    with pytest.raises(ValueError, match="stimulus 'b', column 'c2': value 'x' is not a number"):
+    with pytest.raises(ValueError, match="stimulus 'b', column 'c2': value 'x' is a string"):
         RatingCounts.from_table(df)
     with pytest.raises(ValueError, match=r"column 'c9' not found; the columns are \['id'"):
         RatingCounts.from_table(df, columns=["c1", "c9", "c3"])
@@ -259,7 +260,9 @@ def test_from_ratings_keeps_first_appearance_order() -> None:
     [
         (3.5, "is not a whole number"),
         (np.nan, "is missing"),
-        ("x", "is not a number"),
+        ("x", "is a string, not a number"),
+        ("3", "is a string, not a number"),
+        (True, "is a boolean"),
         (6, r"is outside 1..5"),
         (0, r"is outside 1..5"),
     ],
@@ -308,7 +311,7 @@ def test_from_ratings_unused_categories() -> None:
 
 def test_from_wide_skips_blanks() -> None:
     df = pd.DataFrame(
-        {"clip": ["a", "b"], "r1": [5, ""], "r2": [None, 2.0], "r3": [np.nan, "3"], "r4": [1, " "]}
+        {"clip": ["a", "b"], "r1": [5, ""], "r2": [None, 2.0], "r3": [np.nan, 3], "r4": [1, " "]}
     )
     rc = RatingCounts.from_wide(df, id_column="clip")
     assert rc.ids.tolist() == ["a", "b"]
@@ -410,7 +413,8 @@ def _frame(row: list, columns: list | None = None) -> pd.DataFrame:
     ("make", "message"),
     [
         (lambda: RatingCounts(["a"], [[2**62, 2**62, 0, 0, 0]]),
-         r"stimulus 'a': its 9.2\d*e\+18 ratings in columns 'c1'..'c5' exceed what int64 holds"),
+         r"stimulus 'a': its 9223372036854775808 ratings in columns 'c1'..'c5' exceed what int64 "
+         r"holds \(9223372036854775807\)"),
         (lambda: RatingCounts(["a"], [[1e20, 0, 0, 0, 1]]),
          r"stimulus 'a', column 'c1': count 1e\+20 exceeds the largest count that int64 holds"),
         (lambda: RatingCounts(["a"], np.array([[2**63 + 5, 0, 0, 0, 1]], dtype=np.uint64)),
@@ -420,7 +424,7 @@ def _frame(row: list, columns: list | None = None) -> pd.DataFrame:
         (lambda: RatingCounts.from_table(_frame([1, " 3 ", 1, 1, 1])),
          r"stimulus 'a', column 'c2': value ' 3 ' is a string, not a number"),
         (lambda: RatingCounts.from_table(_frame([1, 1, 2 + 0j, 1, 1])),
-         r"stimulus 'a', column 'c1': value \(1\+0j\) is a complex number"),
+         r"stimulus 'a', column 'c3': value \(2\+0j\) is a complex number"),
         (lambda: RatingCounts.from_table(_frame([1, 1, 1, 1], ["c1", "c2", "c4", "c5"])),
          r"count columns c1..c5 have a gap: no column c3"),
         (lambda: RatingCounts.from_table(_frame([1, 1, 1, 1], ["c1", "c2", "c3", "c4"]), K=5),
@@ -452,3 +456,179 @@ def test_csv_files_are_read_as_written(tmp_path: Path) -> None:
     path.write_text("id,c1,c2,c3,c4,c5\n1,99999999999999999999,2,3,4,5\n")
     with pytest.raises(ValueError, match="stimulus 1, column 'c1': count 99999999999999999999"):
         RatingCounts.from_table(path)
+
+
+# ---------------------------------------------------------------------------------------------
+# counts and totals: exact or refused
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (2**70, "count 1180591620717411303424 exceeds the largest count that int64 holds"),
+        (1e20, r"count 1e\+20 exceeds the largest count that int64 holds"),
+        (3.5, "value 3.5 is not a whole number"),
+        (True, "value True is a boolean"),
+        ("3", "value '3' is a string, not a number"),
+        (None, "value None is missing"),
+        (np.nan, "value nan is missing"),
+        (-1, "value -1 is negative"),
+        (1 + 2j, r"value \(1\+2j\) is a complex number"),
+    ],
+)
+def test_mixed_python_lists_are_checked_cell_by_cell(value, message) -> None:
+    with pytest.raises(ValueError, match=f"stimulus 'b', column 'c3': {message}"):
+        RatingCounts(["a", "b"], [[1, 2, 3], [4, 5, value]])
+    with pytest.raises(ValueError, match=f"stimulus 'b', column 'n3': {message}"):
+        RatingCounts.from_table(
+            pd.DataFrame({"id": ["a", "b"], "n1": [1, 4], "n2": [2, 5],
+                          "n3": pd.Series([3, value], dtype=object)})
+        )
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (2**70, r"1180591620717411303424 is outside 1\.\.5"),
+        (1e20, r"1e\+20 is outside 1\.\.5"),
+        (3.5, "3.5 is not a whole number"),
+        (True, "True is a boolean"),
+        ("3", "'3' is a string, not a number"),
+        (None, "None is missing"),
+        (np.nan, "nan is missing"),
+        (-1, r"-1 is outside 1\.\.5"),
+        (3 + 0j, r"\(3\+0j\) is a complex number"),
+    ],
+)
+def test_from_lists_checks_every_rating(value, reason) -> None:
+    with pytest.raises(ValueError, match=f"stimulus 'b', position 2: rating {reason}"):
+        RatingCounts.from_lists({"a": [1, 2], "b": [5, 4, value]})
+
+
+def test_row_totals_are_exact() -> None:
+    top = 2**63 - 1
+    assert RatingCounts(["a"], [[2**62, 2**62 - 1, 0]]).n_ratings.tolist() == [top]
+    assert RatingCounts(["a"], np.array([[top - 1, 1, 0]])).n_ratings.tolist() == [top]
+    for row in ([top, 1, 0], [2**62, 2**62, 0], [3 * 2**61, 3 * 2**61, 5]):
+        total = sum(row)
+        message = f"stimulus 'b': its {total} ratings in columns 'c1'..'c3' exceed what int64"
+        with pytest.raises(ValueError, match=message):
+            RatingCounts(["a", "b"], np.array([[1, 1, 1], row], dtype=np.uint64))
+    rc = RatingCounts(["a", "b"], [[2**62, 0, 1], [2**62, 0, 1]])
+    assert repr(rc) == f"RatingCounts(n=2, K=3, ratings={2**63 + 2})"
+
+
+def test_integral_floats_are_exact_and_columns_keep_their_types() -> None:
+    rc = RatingCounts(["a"], np.array([[2.0**53 + 2, 0.0, 3.0]]))
+    assert rc.counts.tolist() == [[2**53 + 2, 0, 3]]
+    df = pd.DataFrame({"id": ["a"], "c1": [2**60 + 1], "c2": [2.0], "c3": [np.float32(1)]})
+    assert RatingCounts.from_table(df).counts.tolist() == [[2**60 + 1, 2, 1]]
+    with pytest.raises(ValueError, match=r"column 'c1': count 9223372036854775813 exceeds"):
+        RatingCounts(["a"], np.array([[2**63 + 5, 0, 1]], dtype=np.uint64))
+    with pytest.raises(ValueError, match=r"column 'c2': count 9.223372036854776e\+18 exceeds"):
+        RatingCounts(["a"], np.array([[0.0, 2.0**63, 1.0]]))
+
+
+# ---------------------------------------------------------------------------------------------
+# readers
+
+
+def test_csv_text_is_read_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "counts.csv"
+    path.write_text(
+        "id,c1,c2,c3\n007,1,2,3\n a,1,1,1\n1000.0,0,0,1\nNA,1,0,0\nnan,2,0,0\n"
+        '"x,""y""",0,3,0\n2024-01-02,1,1,0\n\n'
+    )
+    rc = RatingCounts.from_table(path)
+    assert rc.ids.tolist() == ["007", " a", "1000.0", "NA", "nan", 'x,"y"', "2024-01-02"]
+    assert rc.counts[:2].tolist() == [[1, 2, 3], [1, 1, 1]]
+    path.write_text("PVS_id,c1,c2,c3\n1000.0,1,2,3\n1001.0,0,1,0\n")  # whole numbers: int ids
+    assert RatingCounts.from_table(path).ids.tolist() == [1000, 1001]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("id,c1,c2,c3\n", "no stimuli"),
+        ("", "no header line"),
+        ("id,c1,c2,c3\na,1,2,3,4\nb,1,1,1\n", "line 2: 5 fields, but the header has 4"),
+        ("id,c1,c2,c3\na,1,2,3\nb,1,1\n", "line 3: 3 fields, but the header has 4"),
+        ("id,c1,c1,c2,c3\na,1,2,3,3\n", "the header names column 'c1' twice"),
+        ("id,c1,c2,c3\na,1,2,3\na,1,1,1\n", r"stimulus id 'a' occurs twice \(positions 0 and 1"),
+        ("id,c1,c2,c3\na,,2,3\n", "stimulus 'a', column 'c1': value None is missing"),
+        ("id,c1,c2,c3\na,NA,2,3\n", "stimulus 'a', column 'c1': value 'NA' is a string"),
+        ("id,c1,c2,c3\na,1e3,2,3\n", "stimulus 'a', column 'c1': value '1e3' is a string"),
+        ("id,c1,c2,c3\na,007,2,3\n", "stimulus 'a', column 'c1': value '007' is a string"),
+        ("id,c1,c2,c3\na,2.5,2,3\n", "stimulus 'a', column 'c1': value 2.5 is not a whole"),
+        (f"id,c1,c2,c3\na,{2**62},{2**62},1\n", f"stimulus 'a': its {2**63 + 1} ratings"),
+    ],
+)
+def test_bad_csv_files_are_refused(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "counts.csv"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=message):
+        RatingCounts.from_table(path)
+
+
+def test_blank_lines(tmp_path: Path) -> None:
+    path = tmp_path / "ids.csv"
+    path.write_text("\n\nid,c1,c2,c3\n\n a ,1,2,3\n\n")  # empty lines are skipped
+    assert RatingCounts.from_table(path).ids.tolist() == [" a "]
+    path.write_text("id\n \n\nx\n")  # a line of blanks is a field
+    assert rd_read(path)["id"].tolist() == [" ", "x"]
+
+
+def test_frames_without_rows_and_typed_frames() -> None:
+    for empty in (pd.DataFrame(), pd.DataFrame(columns=["id", "c1", "c2", "c3"])):
+        with pytest.raises(ValueError, match="no stimuli"):
+            RatingCounts.from_table(empty)
+    text = pd.DataFrame({"id": ["007"], "c1": ["1"], "c2": ["2"], "c3": ["3"]})  # dtype=str
+    with pytest.raises(ValueError, match="stimulus '007', column 'c1': value '1' is a string"):
+        RatingCounts.from_table(text)
+    dates = pd.DataFrame({"day": pd.to_datetime(["2024-01-01", "2024-01-02"]),
+                          "c1": [1, 0], "c2": [0, 1], "c3": [1, 1]})
+    assert RatingCounts.from_table(dates).ids.tolist() == [
+        "2024-01-01 00:00:00", "2024-01-02 00:00:00"
+    ]
+    nat = dates.assign(day=[dates["day"][0], pd.NaT])
+    with pytest.raises(ValueError, match="stimulus id at position 1 is missing"):
+        RatingCounts.from_table(nat)
+    with pytest.raises(ValueError, match="stimulus id at position 0 is empty"):
+        RatingCounts(["", "a"], [[1, 0, 0], [0, 1, 0]])
+    assert RatingCounts([2**70, 1e20], [[1, 0, 0], [0, 1, 0]]).ids.tolist() == [
+        str(2**70), "1e+20"
+    ]
+
+
+def test_from_ratings_reads_csv_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "ratings.csv"
+    path.write_text("stimulus,subject,rating\n007,NA,5\n010,NA,1\n007,s2,4.0\n")
+    rc = RatingCounts.from_ratings(path, subject="subject")
+    assert rc.ids.tolist() == ["007", "010"]
+    assert rc.counts.tolist() == [[0, 0, 0, 1, 1], [1, 0, 0, 0, 0]]
+    for cell, message in [
+        ("6", r"row 1 \(stimulus '010'\), column 'rating': rating 6 is outside 1\.\.5"),
+        ("2.5", r"row 1 \(stimulus '010'\), column 'rating': rating 2\.5 is not a whole number"),
+        ("", r"row 1 \(stimulus '010'\), column 'rating': rating None is missing"),
+        ("True", r"row 1 \(stimulus '010'\), column 'rating': rating 'True' is a string"),
+    ]:
+        path.write_text(f"stimulus,rating\n007,5\n010,{cell}\n")
+        with pytest.raises(ValueError, match=message):
+            RatingCounts.from_ratings(path)
+    path.write_text("stimulus,rating\n")
+    with pytest.raises(ValueError, match="no stimuli"):
+        RatingCounts.from_ratings(path)
+    with pytest.raises(TypeError, match="df must be a pandas DataFrame or a CSV path"):
+        RatingCounts.from_ratings(5)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [(6, r"6 is outside 1\.\.5"), (0.5, r"0\.5 is not a whole number"),
+     (True, "True is a boolean"), (np.nan, "nan is missing")],
+)
+def test_from_ratings_names_row_and_value(value, reason) -> None:
+    df = pd.DataFrame({"stimulus": ["a", "b"], "rating": [1, value]}, index=[7, 8], dtype=object)
+    message = rf"row 8 \(stimulus 'b'\), column 'rating': rating {reason}"
+    with pytest.raises(ValueError, match=message):
+        RatingCounts.from_ratings(df)

@@ -150,7 +150,7 @@ def _partial_of(t: pd.DataFrame, K: int) -> tuple[str, _Partial]:
         nll=ExactSum.of(nll),
         g=ExactSum.of(t["g"].to_numpy(dtype=np.float64)),
         likelihood=ExactSum.of(np.exp(-nll / n_ratings)),
-        p_below=int((t["p_value"].to_numpy() < 0.05).sum()),
+        p_below=int((t["p_value"].to_numpy() < 0.05).sum()) if "p_value" in t else 0,
         limit=int(t["limit"].to_numpy(dtype=bool).sum()),
         not_converged=int((~t["converged"].to_numpy(dtype=bool)).sum()),
     )
