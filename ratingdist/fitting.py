@@ -149,8 +149,10 @@ class FitResult:
     def table(self) -> pd.DataFrame:
         """Per-stimulus DataFrame.
 
-        Columns: id, family, bounds, c1..cK, the two native parameters, mean, var, rho (of the
-        fitted pmf; for maxent and GSD the native ρ itself),
+        Columns: id, family, bounds, c1..cK, the two native parameters, the reference study's
+        parameters where they differ (logit-logistic: native logit_mu, s and the view
+        mu = expit(logit_mu), see ``Family.reference_params``), mean, var, rho (of the fitted
+        pmf; for maxent and GSD the native ρ itself),
         p1..pK, nll, g, p_value, iterations, converged, limit, at_bound, pseudo_counts,
         prob_floor.
         """
@@ -162,6 +164,11 @@ class FitResult:
             cols[f"c{k + 1}"] = self.counts.counts[:, k]
         for j, name in enumerate(self.family.param_names):
             cols[name] = self.params[:, j]
+        if self.family.reference_param_names is not None:
+            ref = self.family.reference_params(self.params)
+            for j, name in enumerate(self.family.reference_param_names):
+                if name not in cols:
+                    cols[name] = ref[:, j]
         cols.update(mean=mean, var=var)
         if "rho" not in cols:  # maxent and GSD: ρ is a native parameter, kept exactly
             cols["rho"] = scale.rho_from_var(mean, var, K)
@@ -217,14 +224,26 @@ class FitResult:
 
     @classmethod
     def from_table(cls, table: pd.DataFrame) -> FitResult:
-        """Rebuild a FitResult from its :attr:`table`."""
+        """Rebuild a FitResult from its :attr:`table`.
+
+        Reads the native parameter columns; a table that has only the reference study's
+        columns (a logit-logistic table with mu but no logit_mu) is converted with
+        ``Family.from_reference_params``.
+        """
         fam = family(str(table["family"].iloc[0]))
         K = sum(1 for col in table.columns if col.startswith("p") and col[1:].isdigit())
         counts = RatingCounts(table["id"].to_numpy(), table[[f"c{k}" for k in range(1, K + 1)]])
+        names = list(fam.param_names)
+        if not set(names) <= set(table.columns) and fam.reference_param_names is not None:
+            params = fam.from_reference_params(
+                table[list(fam.reference_param_names)].to_numpy(dtype=float)
+            )
+        else:
+            params = table[names].to_numpy(dtype=float)
         return cls(
             fam,
             counts,
-            table[list(fam.param_names)].to_numpy(dtype=float),
+            params,
             table[[f"p{k}" for k in range(1, K + 1)]].to_numpy(dtype=float),
             table["iterations"].to_numpy(),
             table["converged"].to_numpy(dtype=bool),
@@ -401,7 +420,7 @@ def _reference_limits(fam: QuantizedFamily, c: NDArray, K: int) -> tuple[NDArray
     - location-scale (normal, logistic; μ in [lo, hi], scale ≤ s_max): scale → 0 reaches one
       category k where (t_{k−1}, t_k) meets [lo, hi] (location ψ, moved into the box) and two
       adjacent ones where their threshold lies in [lo, hi]; the extremes 1 and K need scale → ∞;
-    - logit-logistic (μ free, s ≤ 20): s → 0 reaches one category and two adjacent ones;
+    - logit-logistic (logit μ free, s ≤ 20): s → 0 reaches one category and two adjacent ones;
     - beta, Kumaraswamy (a, b ≤ 20): a → 0 gives a point mass at category 1 (limit (0, 1)),
       b → 0 one at category K ((1, 0)), a, b → 0 the extremes ((0, 0)); a concentrated interior
       member needs a, b → ∞.
@@ -425,7 +444,8 @@ def _reference_limits(fam: QuantizedFamily, c: NDArray, K: int) -> tuple[NDArray
         params[reach] = fam.from_moments(mean, var, K)
     if fam.transforms == ("id", "log"):
         lo, hi = next(iter(fam.bounds("reference", K).values()))
-        t = np.concatenate([[-np.inf], fam.thresholds(K), [np.inf]])
+        # thresholds on the location's axis (logit t for logit-logistic)
+        t = np.concatenate([[-np.inf], fam._aux(K), [np.inf]])
         inside = np.where(one, np.maximum(lo, t[first]) < np.minimum(hi, t[first + 1]), False)
         threshold = t[np.minimum(first + 1, K)]
         inside |= adjacent & (threshold >= lo) & (threshold <= hi)

@@ -54,7 +54,6 @@ _COARSE = 9
 _MAX_NODES = 32
 #: Cells whose log posterior is this far below the coarse maximum are left out.
 _DELTA = 25.0
-_MOMENT_MAXIT = 200
 #: Layout of the stored tables; part of their cache key.
 _TABLE_FORMAT = 1
 _TABLES: dict[tuple[str, int], tuple[NDArray, NDArray, NDArray]] = {}
@@ -82,10 +81,9 @@ def _grid_logpmf(fam: Family, psi: NDArray, rho: NDArray, K: int) -> tuple[NDArr
         return logp.reshape(*psi.shape, K), ok.reshape(psi.shape)
     if not isinstance(fam, QuantizedFamily):
         raise TypeError(f"no posterior predictive for family {fam!r}")
-    code, aux = fam.solver_code(), fam._aux(K)
     var = scale.var_from_rho(psi, rho, K)
-    theta, ok = batch.from_moments_theta(code, psi.ravel(), var.ravel(), aux, K, _MOMENT_MAXIT)
-    logp = batch.logpmf_theta(code, theta, aux, K)
+    theta, ok = fam._solve_moments(psi.ravel(), var.ravel(), K)
+    logp = batch.logpmf_theta(fam.solver_code(), theta, fam._aux(K), K)
     return logp.reshape(*psi.shape, K), ok.reshape(psi.shape)
 
 
