@@ -298,9 +298,20 @@ def _forward(kind: str, x: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.asarray(x, dtype=np.float64)
 
 
+#: log of the smallest normal float: a positive parameter below it would be subnormal, with a
+#: truncated mantissa, and is returned as 0.0 (its limit) instead.
+_LOG_TINY = float(np.log(np.finfo(np.float64).tiny))
+
+
+def _positive(log_x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """exp(log x), flushed to 0.0 where x would be subnormal; inf beyond the float range."""
+    with np.errstate(over="ignore"):
+        return np.where(log_x < _LOG_TINY, 0.0, np.exp(log_x))
+
+
 def _inverse(kind: str, t: NDArray[np.float64]) -> NDArray[np.float64]:
     if kind == "log":
-        return np.exp(t)
+        return _positive(t)
     if kind == "logit":
         return special.expit(t)
     return t
@@ -451,13 +462,12 @@ class Kumaraswamy(_UnitShape):
         return theta
 
     def _from_theta(self, theta, K, bounds="natural"):
-        a = np.exp(theta[:, 0])
         log_b = theta[:, 1].copy()
         if bounds == "natural":
             log_b -= _kumaraswamy_h(theta[:, 0], self._aux(K)[-1])
-        # b beyond the float range (log b > 709, extremely concentrated members) becomes inf
-        with np.errstate(over="ignore"):
-            return np.column_stack([a, np.exp(log_b)])
+        # b beyond the float range (log b > 709, extremely concentrated members) becomes inf;
+        # a below the smallest normal float (log a < −708.4, almost all mass at 1 and K) 0.0
+        return np.column_stack([_positive(theta[:, 0]), _positive(log_b)])
 
     @staticmethod
     def _cdf(a, b, x):

@@ -74,8 +74,8 @@ class _Quantized:
     """A quantized metric model in solver coordinates θ, as in ``_kernels.quantized``.
 
     θ = (μ, log σ) for normal and logistic, (logit_mu, log s) for logit-logistic (native
-    (logit_mu, s); thresholds logit t), (log a, log b) for beta, and the centred (log a, log b + h(a, t_ref)) for
-    Kumaraswamy (thresholds log t, t_ref the middle one).
+    (logit_mu, s); thresholds logit t), (log a, log b) for beta, and the centred
+    (log a, log b + h(a, t_ref)) for Kumaraswamy (thresholds log t, t_ref the middle one).
     """
 
     def __init__(self, fam: QuantizedFamily, K: int, like: Tensor):
