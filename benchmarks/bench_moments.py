@@ -7,7 +7,8 @@ Run by hand (not part of the tests):
 
 Pairs are drawn uniformly over the feasible region (ψ ~ U(1, K), ρ ~ U(0, 1), K = 5). The
 current path is ``QuantizedFamily._solve_moments`` (``ratingdist._kernels.moments``: Newton on
-log-ratio residuals from a table of solutions) and the public ``from_moments`` around it; the
+log-ratio residuals from a table of solutions; "evals" is its mean number of residual
+evaluations per pair) and the public ``from_moments`` around it; the
 previous one, kept here only for the comparison, is Newton on the raw moment residuals from the
 continuous-latent start with nested bisection where that fails. Every rate is the best of two
 warm calls. The posterior grids (78,732 nodes per family) are tabulated cold (no table of
@@ -28,7 +29,7 @@ import numpy as np
 import ratingdist as rd
 from ratingdist import scale
 from ratingdist._kernels.codes import LOGISTIC, LOGIT_LOGISTIC, NORMAL
-from ratingdist._kernels.moments import moment_start
+from ratingdist._kernels.moments import MAXIT, log_odds_target, moment_start, newton, table_start
 from ratingdist._kernels.solver import family_logp
 from ratingdist.evaluation import posterior
 from ratingdist.families import quantized
@@ -204,6 +205,19 @@ def old_from_moments_theta(fam, psi, var, aux, K, maxit):
 
 
 # -- timing ------------------------------------------------------------------------------------
+@nb.njit(parallel=True, error_model="numpy")
+def evaluations(fam, psi, var, g, K, table, per_unit, tau_lo, tau_step):
+    """Mean number of residual evaluations of the first Newton solve from the table start."""
+    out = np.empty(psi.shape[0])
+    for i in nb.prange(psi.shape[0]):
+        wa = np.empty(4)
+        wb = np.empty(4)
+        tau = log_odds_target(psi[i], var[i], K)
+        t0, t1, _, _ = table_start(table, per_unit, tau_lo, tau_step, psi[i], tau, wa, wb)
+        out[i] = newton(fam, t0, t1, g, K, psi[i], tau, MAXIT)[3]
+    return out.mean()
+
+
 def best_of(fn, *args, repeat: int = 2) -> tuple[float, object]:
     """Shortest wall time of ``repeat`` calls fn(*args), and the last result."""
     best, out = math.inf, None
@@ -229,15 +243,18 @@ def main() -> None:
           f"{os.getloadavg()[0]:.1f}, Python {platform.python_version()}, "
           f"numba threads {nb.get_num_threads()}")
     print(f"{n} (mean, variance) pairs, uniform over the feasible region, K = {K}")
-    print(f"{'family':<15}{'new pairs/s':>13}{'from_moments/s':>16}{'old pairs/s':>13}"
-          f"{'speed-up':>10}{'old unmatched':>15}{'new unmatched':>15}")
+    print(f"{'family':<15}{'evals':>6}{'new pairs/s':>13}{'from_moments/s':>16}"
+          f"{'old pairs/s':>13}{'speed-up':>10}{'old unmatched':>15}{'new unmatched':>15}")
     for name in args.families:
         fam = rd.family(name)
         code, aux = fam.solver_code(), fam._aux(K)
         fam._solve_moments(psi[:10], var[:10], K)  # compile, build the table of solutions
         t_new, (_, ok_new) = best_of(fam._solve_moments, psi, var, K)
         t_pub, _ = best_of(fam.from_moments, psi, var, K)
-        row = f"{name:<15}{n / t_new:>13.3g}{n / t_pub:>16.3g}"
+        table, _ = fam._moment_table(K)
+        evals = evaluations(code, psi, var, aux, K, table, quantized._PER_UNIT,
+                            quantized._TAU_LO, quantized._TAU_STEP)
+        row = f"{name:<15}{evals:>6.2f}{n / t_new:>13.3g}{n / t_pub:>16.3g}"
         if args.no_old:
             print(row + f"{'':>13}{'':>10}{'':>15}{int((~ok_new).sum()):>15}")
             continue

@@ -14,14 +14,18 @@ The residuals r₀ = log S₊ − log S₋ and r₁ = log A − log B − τ, τ
 are O(1)-scaled everywhere in the interior, also where almost all mass sits in one or two
 categories (τ → −∞) or at 1 and K (τ → +∞), where the raw moment equations lose all relative
 precision. Only the cell probabilities p_k in B are differences, each taken from whichever side
-(cdf or survival function) loses no precision, as in ``quantized``.
+(cdf or survival function) loses no precision, as in ``quantized``; for the location-scale
+latents the middle cells, which next to v_max are narrow on the latent scale, come from
+cancellation-free formulas instead (:func:`_location_scale_cell`).
 
 Newton steps in the solver coordinates θ of ``quantized`` (capped at two scale units for a
 location and two e-folds for a log-scale) are damped by Levenberg–Marquardt where a full step
-does not decrease |r|²; the start is the continuous, Sheppard-corrected latent with the family's
-mean and variance (``batch.moment_start``), and a pair that this does not match is solved by
-continuation from the start's own moments along the straight path in (ψ, ρ). Every pair is
-solved alone, so results do not depend on the number of threads.
+does not decrease |r|². The start is the bicubic interpolation of a table of solutions on a
+(ψ, τ) grid (:func:`build_table`, itself a continuation over the grid from the continuous,
+Sheppard-corrected latent at its centre, :func:`moment_start`), which leaves two to three
+residual evaluations per pair. A pair that Newton does not match from there is solved by
+continuation from the nearest node, then from the moment start, along straight paths. Every
+pair is solved alone, so results do not depend on the number of threads.
 
 References
 ----------
@@ -90,9 +94,9 @@ def _tails(fam, th0, th1, g, g_ref):
     if fam == NORMAL or fam == LOGISTIC or fam == LOGIT_LOGISTIC:
         sigma = math.exp(th1)
         z = (g - th0) / sigma
-        if fam == NORMAL:
-            big_f = 0.5 * math.erfc(-z * _INV_SQRT2)
-            big_s = 0.5 * math.erfc(z * _INV_SQRT2)
+        if fam == NORMAL:  # the smaller tail from erfc, the larger one as its complement
+            small = 0.5 * math.erfc(abs(z) * _INV_SQRT2)
+            big_f, big_s = (1.0 - small, small) if z >= 0.0 else (small, 1.0 - small)
             dens = _INV_SQRT_2PI * math.exp(-0.5 * z * z)
         else:
             e = math.exp(-abs(z))
