@@ -152,8 +152,10 @@ class FitResult:
     def table(self) -> pd.DataFrame:
         """Per-stimulus DataFrame, free of NaN and infinities.
 
-        Columns: id, family, bounds, c1..cK, the two native parameters, mean, var, rho (of the
-        fitted pmf; for maxent and GSD the native ρ itself), p1..pK, nll, g, p_value (only for
+        Columns: id, family, bounds, c1..cK, the two native parameters, the reference study's
+        parameters where they differ (logit-logistic: native logit_mu, s and the view
+        mu = expit(logit_mu), see ``Family.reference_params``), mean, var, rho (of the fitted
+        pmf; for maxent and GSD the native ρ itself), p1..pK, nll, g, p_value (only for
         K >= 4: with K = 3 a two-parameter family leaves no degrees of freedom, and the column
         is left out rather than filled with NaN), iterations, converged, limit, at_bound,
         pseudo_counts, prob_floor.
@@ -176,6 +178,11 @@ class FitResult:
                           self.params)
         for j, name in enumerate(self.family.param_names):
             cols[name] = params[:, j]
+        if self.family.reference_param_names is not None:
+            ref = self.family.reference_params(self.params)
+            for j, name in enumerate(self.family.reference_param_names):
+                if name not in cols:
+                    cols[name] = ref[:, j]
         cols.update(mean=mean, var=var)
         if "rho" not in cols:  # maxent and GSD: ρ is a native parameter, kept exactly
             cols["rho"] = scale.rho_from_var(mean, var, K)
@@ -244,6 +251,8 @@ class FitResult:
 
         NLL, G and p-values are recomputed from the counts and probabilities. Flag columns may
         hold booleans or the text ``True``/``False``; float columns numbers or their text.
+        A table that has only the reference study's parameter columns (a logit-logistic table
+        with mu but no logit_mu) is converted with ``Family.from_reference_params``.
 
         Raises
         ------
@@ -255,15 +264,23 @@ class FitResult:
             raise ValueError("no stimuli: the fit table has no rows")
         fam = family(str(_single(table, "family")))
         K = sum(1 for col in table.columns if re.fullmatch(r"p[1-9]\d*", str(col)))
-        names = [*fam.param_names, *(f"p{k}" for k in range(1, K + 1))]
+        param_cols = list(fam.param_names)
+        reference = fam.reference_param_names
+        from_reference = (not set(param_cols) <= set(table.columns) and reference is not None
+                          and set(reference) <= set(table.columns))
+        if from_reference:
+            param_cols = list(reference)
+        names = [*param_cols, *(f"p{k}" for k in range(1, K + 1))]
         missing = [c for c in ("id", "iterations", "converged", "limit", "at_bound", *names)
                    if c not in table.columns]
         if missing:
             raise ValueError(f"fit table has no column {missing[0]!r}; the columns are "
                              f"{list(table.columns)}")
         counts = RatingCounts(table["id"], table[[f"c{k}" for k in range(1, K + 1)]])
-        params = table[list(fam.param_names)].to_numpy(dtype=float, copy=True)
+        params = table[param_cols].to_numpy(dtype=float, copy=True)
         params[np.abs(params) == INFINITE_PARAMETER] *= np.inf
+        if from_reference:
+            params = fam.from_reference_params(params)
         return cls(
             fam,
             counts,
@@ -489,7 +506,7 @@ def _reference_limits(fam: QuantizedFamily, c: NDArray, K: int) -> tuple[NDArray
     - location-scale (normal, logistic; μ in [lo, hi], scale ≤ s_max): scale → 0 reaches one
       category k where (t_{k−1}, t_k) meets [lo, hi] (location ψ, moved into the box) and two
       adjacent ones where their threshold lies in [lo, hi]; the extremes 1 and K need scale → ∞;
-    - logit-logistic (μ free, s ≤ 20): s → 0 reaches one category and two adjacent ones;
+    - logit-logistic (logit μ free, s ≤ 20): s → 0 reaches one category and two adjacent ones;
     - beta, Kumaraswamy (a, b ≤ 20): a → 0 gives a point mass at category 1 (limit (0, 1)),
       b → 0 one at category K ((1, 0)), a, b → 0 the extremes ((0, 0)); a concentrated interior
       member needs a, b → ∞.
@@ -513,7 +530,8 @@ def _reference_limits(fam: QuantizedFamily, c: NDArray, K: int) -> tuple[NDArray
         params[reach] = fam.from_moments(mean, var, K)
     if fam.transforms == ("id", "log"):
         lo, hi = next(iter(fam.bounds("reference", K).values()))
-        t = np.concatenate([[-np.inf], fam.thresholds(K), [np.inf]])
+        # thresholds on the location's axis (logit t for logit-logistic)
+        t = np.concatenate([[-np.inf], fam._aux(K), [np.inf]])
         inside = np.where(one, np.maximum(lo, t[first]) < np.minimum(hi, t[first + 1]), False)
         threshold = t[np.minimum(first + 1, K)]
         inside |= adjacent & (threshold >= lo) & (threshold <= hi)

@@ -49,7 +49,7 @@ METRICS = ("l1", "aitchison")
 _METRIC_LABELS = {"l1": "L1 distance", "aitchison": "Aitchison distance"}
 #: Default (ψ, ρ) grid of the model-difference maps: ψ step 0.02, ρ step 0.01.
 DEFAULT_GRID = (199, 99)
-#: ρ range of the maps; Kumaraswamy members cannot be matched within ρ < 0.01 of v_max.
+#: ρ range of the maps (on the boundary ρ ∈ {0, 1} all families coincide).
 DEFAULT_RHO = (0.01, 0.99)
 
 
@@ -505,9 +505,9 @@ def difference_grid(
     family_a, family_b : family names or objects.
     metric : ``"l1"`` or ``"aitchison"``.
     grid : points (n_ψ, n_ρ), or one number for both.
-    rho : the ρ range; on the boundary ρ ∈ {0, 1} all families coincide. Kumaraswamy members
-        within ρ < 0.01 of v_max near the ends of the scale cannot be matched: such points
-        (and Aitchison distances involving a zero probability) are NaN.
+    rho : the ρ range; on the boundary ρ ∈ {0, 1} all families coincide. A point a family
+        could not match (none of the built-in ones leaves one) and Aitchison distances
+        involving a zero probability are NaN.
     K : number of categories.
 
     Returns

@@ -291,7 +291,7 @@ def quantile(x: Source, alpha: ArrayLike, kind: str | None = None) -> NDArray[np
     - ``kind="latent"`` (default for quantized fits): Q_α = F⁻¹(α) of the latent quality X,
       mapped to the rating axis (u = 0.5 + K·x for the unit-interval families). Closed forms:
       normal μ + σΦ⁻¹(α), logistic μ + s·logit α, beta 0.5 + K·I⁻¹_α(a, b), Kumaraswamy
-      0.5 + K(1 − (1 − α)^{1/b})^{1/a}, logit-logistic 0.5 + K·expit(logit μ + s·logit α).
+      0.5 + K(1 − (1 − α)^{1/b})^{1/a}, logit-logistic 0.5 + K·expit(logit_mu + s·logit α).
       Fits that are a limit of the family (ratings in one category, two neighbouring ones or
       only 1 and K; ``fit.limit``) have a degenerate latent law: all its mass at the category
       (one category) or at the threshold between the two; for 1 and K, mass p₁ at the lower

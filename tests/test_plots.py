@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 from scipy import integrate, stats
 
 import ratingdist as rd
-from ratingdist import plots, qoe
+from ratingdist import plots, qoe, scale
 
 #: KonIQ-10k image 10004473376.jpg (notes.md §1.5) and a limit stimulus (two neighbours).
 EXAMPLE, LIMIT = [0, 0, 25, 73, 7], [0, 0, 12, 12, 0]
@@ -183,8 +183,20 @@ def test_difference_grid_matches_direct_computation():
     assert np.allclose(plots.difference_grid("beta", "beta", grid=(7, 4))[2], 0.0)
 
 
-def test_difference_grid_leaves_unmatched_points_blank():
-    # Kumaraswamy cannot be matched within ρ < 0.01 of v_max
+def test_difference_grid_leaves_unmatched_points_blank(monkeypatch):
+    # every family matches every interior point, also Kumaraswamy next to v_max
+    _, _, d = plots.difference_grid("kumaraswamy", "normal", grid=(5, 3), rho=(0.001, 0.5))
+    assert np.isfinite(d).all()
+    # a point a family could not match stays blank
+    kuma = type(rd.family("kumaraswamy"))
+    matched = kuma._interior_pmf_from_moments
+
+    def refuse_wide(self, mean, var, K):
+        if np.any(scale.rho_from_var(mean, var, K) < 0.01):
+            raise RuntimeError("not matched")
+        return matched(self, mean, var, K)
+
+    monkeypatch.setattr(kuma, "_interior_pmf_from_moments", refuse_wide)
     _, _, d = plots.difference_grid("kumaraswamy", "normal", grid=(5, 3), rho=(0.001, 0.5))
     assert np.isnan(d[:, 0]).all() and np.isfinite(d[:, 1:]).all()
     with pytest.raises(ValueError, match="metric"):

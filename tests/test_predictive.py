@@ -149,7 +149,8 @@ def test_prior_is_used_and_checked():
 # -- the experiment --------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def small_experiment():
-    counts = rd.family("logit-logistic").sample_counts([[0.6, 0.3]] * 120, 24, rng=2)
+    fam = rd.family("logit-logistic")
+    counts = fam.sample_counts([fam.from_reference_params([0.6, 0.3])] * 120, 24, rng=2)
     counts = rd.RatingCounts(np.arange(121), np.vstack([counts.counts, [[0, 0, 3, 0, 0]]]))
     ex = rd.evaluation.predictive_experiment(
         counts, ["normal", "gsd"], train_sizes=[4, 12], repeats=3, seed=7

@@ -10,23 +10,17 @@ import numba as nb
 import numpy as np
 
 from .codes import (
-    BETA,
     GSD_BETABINOMIAL,
     GSD_MIXTURE,
-    KUMARASWAMY,
-    KUMARASWAMY_CENTRED,
     LOGISTIC,
     LOGIT_LOGISTIC,
     NORMAL,
 )
 from .gsd import gsd_logp, shape_at_binomial
 from .maxent import DUAL_TOL, maxent_fit_props, maxent_logp, mean_shape
-from .quantized import kumaraswamy_h
-from .solver import family_logp, match_moments, match_moments_nested, minimize_nll
+from .moments import moment_start
+from .solver import family_logp, minimize_nll
 
-_SQRT3_OVER_PI = math.sqrt(3.0) / math.pi
-_GUMBEL_SD = math.pi / math.sqrt(6.0)
-_LOG_LOG_2 = math.log(math.log(2.0))
 #: Largest total weight of a GSD fit (counts beyond it enter through their proportions).
 GSD_WEIGHT_CAP = 1e6
 #: χ²(q, p) per rating above which a converged fit of a non-log-concave family is retried from
@@ -67,56 +61,13 @@ def maxent_logpmf(params, K):
     return out, ok
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
-def moment_start(fam, psi, var, K, aux):
-    """Starting θ for :func:`match_moments` from the continuous (Sheppard-corrected) latent."""
-    latent_var = max(var - 1.0 / 12.0, 0.25 * var, 1e-6)
-    if fam == BETA or fam == KUMARASWAMY or fam == KUMARASWAMY_CENTRED or fam == LOGIT_LOGISTIC:
-        xm = min(max((psi - 0.5) / K, 1e-3), 1.0 - 1e-3)
-        xv = min(latent_var / (K * K), 0.9 * xm * (1.0 - xm))
-        if fam == LOGIT_LOGISTIC:
-            s = math.sqrt(xv) / (xm * (1.0 - xm)) * _SQRT3_OVER_PI
-            return math.log(xm / (1.0 - xm)), math.log(min(max(s, 1e-4), 50.0))
-        if fam == KUMARASWAMY_CENTRED:
-            # Gumbel-minimum latent in u ≈ a·log x: sd(log x) ≈ (π/√6)/a, median at x_m
-            log_a = math.log(max(_GUMBEL_SD * xm / math.sqrt(xv), 1e-3))
-            h_m = kumaraswamy_h(log_a, math.log(xm))[0]
-            return log_a, _LOG_LOG_2 - h_m + kumaraswamy_h(log_a, aux[K - 1])[0]
-        common = xm * (1.0 - xm) / xv - 1.0
-        return math.log(xm * common), math.log((1.0 - xm) * common)
-    sd = math.sqrt(latent_var)
-    if fam == LOGISTIC:
-        sd *= _SQRT3_OVER_PI
-    return psi, math.log(sd)
-
-
 @nb.njit(cache=True, error_model="numpy")
 def moment_starts(fam, psi, var, aux, K):
-    """:func:`moment_start` for every stimulus, (n, 2)."""
+    """:func:`moments.moment_start` for every stimulus, (n, 2)."""
     out = np.empty((psi.shape[0], 2))
     for i in range(psi.shape[0]):
         out[i, 0], out[i, 1] = moment_start(fam, psi[i], var[i], K, aux)
     return out
-
-
-@nb.njit(cache=True, parallel=True, error_model="numpy")
-def from_moments_theta(fam, psi, var, aux, K, maxit):
-    """θ (n, 2) whose quantized pmf has mean ψ and variance v (interior points only)."""
-    n = psi.shape[0]
-    theta = np.empty((n, 2))
-    ok = np.empty(n, dtype=np.bool_)
-    for i in nb.prange(n):
-        logp = np.empty(K)
-        dlogp = np.empty((K, 2))
-        t0, t1 = moment_start(fam, psi[i], var[i], K, aux)
-        r0, r1, conv = match_moments(fam, t0, t1, aux, K, psi[i], var[i], maxit, logp, dlogp)
-        if not conv:  # safeguarded nested bisection, then a Newton polish
-            t0, t1 = match_moments_nested(fam, aux, K, psi[i], var[i], logp, dlogp)
-            r0, r1, conv = match_moments(fam, t0, t1, aux, K, psi[i], var[i], maxit, logp, dlogp)
-        theta[i, 0] = r0
-        theta[i, 1] = r1
-        ok[i] = conv
-    return theta, ok
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")

@@ -61,8 +61,18 @@ def _standard_terms(fam, z):
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def kumaraswamy_h(log_a, log_t):
-    """h = log(−log(1 − t^a)) and dh/d(log a), stable for t^a → 0 and t^a → 1."""
-    y = math.exp(log_a) * log_t  # log(t^a) < 0
+    """h = log(−log(1 − t^a)) and dh/d(log a), stable for t^a → 0 and t^a → 1.
+
+    With y = a·log t and L = log(−y) = log a + log(−log t): h = y where t^a < 4e-18, and
+    h = log(−L − y/2) (−log(1 − e^y) = −log(−y) − y/2 + O(y²)) where |y| < 2e-9, so that a may
+    underflow: members with almost all mass at 1 and K have log a ≈ −1/ρ.
+    """
+    log_neg_y = log_a + math.log(-log_t)
+    if log_neg_y < -20.0:
+        half = 0.5 * math.exp(log_neg_y)  # −y/2
+        series = half - log_neg_y
+        return math.log(series), (half - 1.0) / series
+    y = -math.exp(log_neg_y)  # log(t^a) < 0
     if y < -40.0:  # t^a < 4e-18: −log(1 − t^a) = t^a to double precision
         return y, y
     ty = math.exp(y)

@@ -54,9 +54,8 @@ _COARSE = 9
 _MAX_NODES = 32
 #: Cells whose log posterior is this far below the coarse maximum are left out.
 _DELTA = 25.0
-_MOMENT_MAXIT = 200
 #: Layout of the stored tables; part of their cache key.
-_TABLE_FORMAT = 1
+_TABLE_FORMAT = 2
 _TABLES: dict[tuple[str, int], tuple[NDArray, NDArray, NDArray]] = {}
 
 #: A prior density on (ψ, ρ): arrays in, non-negative weights of the same shape out.
@@ -82,10 +81,9 @@ def _grid_logpmf(fam: Family, psi: NDArray, rho: NDArray, K: int) -> tuple[NDArr
         return logp.reshape(*psi.shape, K), ok.reshape(psi.shape)
     if not isinstance(fam, QuantizedFamily):
         raise TypeError(f"no posterior predictive for family {fam!r}")
-    code, aux = fam.solver_code(), fam._aux(K)
     var = scale.var_from_rho(psi, rho, K)
-    theta, ok = batch.from_moments_theta(code, psi.ravel(), var.ravel(), aux, K, _MOMENT_MAXIT)
-    logp = batch.logpmf_theta(code, theta, aux, K)
+    theta, ok = fam._solve_moments(psi.ravel(), var.ravel(), K)
+    logp = batch.logpmf_theta(fam.solver_code(), theta, fam._aux(K), K)
     return logp.reshape(*psi.shape, K), ok.reshape(psi.shape)
 
 
@@ -98,7 +96,7 @@ def _table_path(fam: Family, K: int) -> Path:
 def _tabulated(fam: Family, K: int) -> tuple[NDArray, NDArray, NDArray]:
     """log p, p (n_ψ, n_t, K) and the node mask (n_ψ, n_t) of one family.
 
-    Matching the means and variances of a quantized family at every node takes seconds, so the
+    Matching the means and variances of a quantized family at every node takes 0.1–1 s, so the
     table is kept in memory and in the user cache (``pooch.os_cache("ratingdist")``), keyed by
     the family (thresholds included), K, the grid and the package version.
     """
@@ -167,9 +165,8 @@ def posterior_predictive(
 
     Notes
     -----
-    Kumaraswamy members next to the largest variance (ρ below about 0.001 in the middle of the
-    scale, 0.008 near its ends; 2.5 % of the grid cells) cannot be matched to their mean and
-    variance (see ``Family.from_moments``); those cells get no prior weight. The grid resolves
+    Every family is matched to the mean and variance of every node (``Family.from_moments``;
+    a node it could not match would get no prior weight). The grid resolves
     posteriors of panels up to a few hundred ratings; for larger panels the posterior is
     narrower than a cell and the predictive pmf tends to the maximum-likelihood fit, which is
     then the better tool.

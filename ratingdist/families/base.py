@@ -64,6 +64,8 @@ class Family(ABC):
     param_names: tuple[str, str]
     #: True for quantized metric models, which have a continuous latent quality.
     is_latent: bool = False
+    #: Names of the reference study's parameters (:meth:`reference_params`).
+    reference_param_names: tuple[str, str] | None = None
 
     def __repr__(self) -> str:
         return f"rd.family({self.name!r})"
@@ -76,6 +78,15 @@ class Family(ABC):
     @abstractmethod
     def reference_bounds(self, K: int = scale.DEFAULT_K) -> BoundsDict:
         """The box constraints of the reference study's fitting code."""
+
+    def reference_params(self, params: ArrayLike) -> NDArray[np.float64]:
+        """The reference study's parameters from native ones, same shape; the native ones
+        themselves unless a family overrides it (logit-logistic: (logit_mu, s) → (μ, s))."""
+        return np.array(params, dtype=np.float64)
+
+    def from_reference_params(self, ref: ArrayLike) -> NDArray[np.float64]:
+        """Native parameters from the reference study's (inverse of :meth:`reference_params`)."""
+        return np.array(ref, dtype=np.float64)
 
     def bounds(self, mode: str = "natural", K: int = scale.DEFAULT_K) -> BoundsDict:
         """Parameter bounds: ``"natural"`` (the family's domain) or ``"reference"``."""

@@ -20,11 +20,16 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
 from .. import scale
-from .._kernels import batch, codes
+from .._kernels import batch, codes, moments
 from .base import BoundsDict, Family, as_params, first_bad
 
-#: Newton iterations allowed when matching a mean and a variance.
-_MOMENT_MAXIT = 200
+#: Grid of the tables of solutions that start the mean/variance match: nodes per unit of ψ,
+#: and τ = log((v − v_min)/(v_max − v)) from _TAU_LO in steps of _TAU_STEP (_TAU_NODES nodes).
+_PER_UNIT = 16
+_TAU_LO = -32.0
+_TAU_STEP = 0.5
+_TAU_NODES = 129
+_MOMENT_TABLES: dict[tuple, tuple[NDArray[np.float64], NDArray[np.bool_]]] = {}
 
 
 class QuantizedFamily(Family):
@@ -125,8 +130,9 @@ class QuantizedFamily(Family):
                 i = first_bad(bad)
                 raise ValueError(
                     f"{self.name}: parameter {pname} of row {i} is {float(col[i])!r}, outside the "
-                    f"open interval ({lo}, {hi}); a limit distribution (scale 0 or infinity) "
-                    "has no pmf at fixed parameters: use pmf_from_moments or FitResult.probs"
+                    f"open interval ({lo}, {hi}); a limit distribution (scale 0 or infinity, or "
+                    "a shape beyond the float range) has no pmf at fixed parameters: use "
+                    "pmf_from_moments or FitResult.probs"
                 )
         return p, single
 
@@ -143,11 +149,26 @@ class QuantizedFamily(Family):
     ) -> NDArray[np.float64]:
         """Native parameters whose quantized pmf has the given mean and variance.
 
-        Solved by Newton's method in the solver coordinates. On the boundary of the feasible
-        region the result is the limit: scale 0 (normal, logistic, logit-logistic; the location
-        is then ψ for a point mass, else the threshold between ⌊ψ⌋ and ⌈ψ⌉) or a = b = ∞
-        (beta, Kumaraswamy) at v = v_min; at v = v_max scale ∞ with location NaN, or
-        a = b = 0.
+        Solved by Newton's method in the solver coordinates on two log-ratio residuals that
+        stay well scaled up to the boundary (``_kernels.moments``), started from a table of
+        solutions. On the boundary of the feasible region the result is the limit: scale 0
+        (normal, logistic, logit-logistic; the location is then ψ for a point mass, else the
+        threshold between ⌊ψ⌋ and ⌈ψ⌉, for logit-logistic on the logit scale) or a = b = ∞
+        (beta, Kumaraswamy) at v = v_min; at v = v_max scale ∞ with the location ±∞ towards the
+        heavier end (the centre if equal), or a = b = 0.
+
+        Every interior point is matched, and its native parameters are finite except for
+        Kumaraswamy members with almost all mass at 1 and K (ρ below about 1/700, where
+        log a ≈ −1/ρ < −708): a underflows to 0.0 there, the limit value, for which
+        :meth:`pmf` raises ``ValueError``; :meth:`pmf_from_moments` stays exact.
+
+        Examples
+        --------
+        >>> import ratingdist as rd
+        >>> fam = rd.family("normal")
+        >>> m, v = fam.moments(fam.from_moments([3.2], [0.9]))
+        >>> round(float(m[0]), 12), round(float(v[0]), 12)
+        (3.2, 0.9)
         """
         K = scale.check_K(K)
         m, v = scale.check_moments(mean, var, K)
@@ -161,11 +182,31 @@ class QuantizedFamily(Family):
             out[inner] = self._from_theta(self._theta_from_moments(m[inner], v[inner], K), K)
         return out
 
-    def _theta_from_moments(self, m, v, K):
-        """Solver coordinates (n, 2) of the interior points (m, v)."""
-        theta, ok = batch.from_moments_theta(
-            self.solver_code(), m, v, self._aux(K), K, _MOMENT_MAXIT
+    def _moment_table(self, K: int) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+        """Solutions on the (ψ, τ) grid that start the match (``_kernels.moments``), built once
+        per family, thresholds and K (some tenths of a second) and kept in memory."""
+        key = (self.solver_code(), self._aux(K).tobytes(), K)
+        if key not in _MOMENT_TABLES:
+            _MOMENT_TABLES[key] = moments.build_table(
+                self.solver_code(), self._aux(K), K, _PER_UNIT, _TAU_LO, _TAU_STEP, _TAU_NODES
+            )
+        return _MOMENT_TABLES[key]
+
+    def _solve_moments(
+        self, m: NDArray[np.float64], v: NDArray[np.float64], K: int
+    ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+        """Solver coordinates (n, 2) of interior points (m, v) and the flags of the matched ones
+        (Newton on log-ratio residuals, ``_kernels.moments``)."""
+        table, ok = self._moment_table(K)
+        return moments.solve(
+            self.solver_code(), np.ascontiguousarray(m, dtype=np.float64),
+            np.ascontiguousarray(v, dtype=np.float64), self._aux(K), K, table, ok, _PER_UNIT,
+            _TAU_LO, _TAU_STEP,
         )
+
+    def _theta_from_moments(self, m, v, K):
+        """Solver coordinates (n, 2) of the interior points (m, v); RuntimeError if unmatched."""
+        theta, ok = self._solve_moments(m, v, K)
         if not ok.all():
             i = first_bad(~ok)
             raise RuntimeError(
@@ -174,8 +215,8 @@ class QuantizedFamily(Family):
         return theta
 
     def _interior_pmf_from_moments(self, mean, var, K):
-        """pmf in the solver coordinates, so members whose native parameters round off (e.g. a
-        logit-logistic median within 1e-17 of 0 or 1) keep their exact pmf."""
+        """pmf in the solver coordinates, so members whose native parameters leave the float
+        range (a Kumaraswamy a below 1e-308) keep their exact pmf."""
         theta = self._theta_from_moments(mean, var, K)
         return np.exp(batch.logpmf_theta(self.solver_code(), theta, self._aux(K), K))
 
@@ -238,12 +279,15 @@ class QuantizedFamily(Family):
         return np.where(inside, self._pdf(a, b, np.clip(x, 1e-300, 1 - 1e-16)) * jac, 0.0)
 
 
-def _kumaraswamy_h(a: NDArray[np.float64], log_t: float) -> NDArray[np.float64]:
-    """h(a, t) = log(−log(1 − t^a)), stable for t^a → 0 and t^a → 1."""
-    y = a * log_t
-    with np.errstate(divide="ignore", invalid="ignore"):
+def _kumaraswamy_h(log_a: NDArray[np.float64], log_t: float) -> NDArray[np.float64]:
+    """h(a, t) = log(−log(1 − t^a)) from log a, stable for t^a → 0 and t^a → 1 (also where a
+    underflows: h = log(−L − y/2) with y = a·log t, L = log(−y), where |y| < 2e-9)."""
+    log_neg_y = log_a + np.log(-log_t)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        y = -np.exp(log_neg_y)
         log_one_minus = np.where(y > -np.log(2), np.log(-np.expm1(y)), np.log1p(-np.exp(y)))
-        return np.where(y < -40.0, y, np.log(-log_one_minus))
+        h = np.where(y < -40.0, y, np.log(-log_one_minus))
+        return np.where(log_neg_y < -20.0, np.log(0.5 * np.exp(log_neg_y) - log_neg_y), h)
 
 
 def _forward(kind: str, x: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -254,9 +298,20 @@ def _forward(kind: str, x: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.asarray(x, dtype=np.float64)
 
 
+#: log of the smallest normal float: a positive parameter below it would be subnormal, with a
+#: truncated mantissa, and is returned as 0.0 (its limit) instead.
+_LOG_TINY = float(np.log(np.finfo(np.float64).tiny))
+
+
+def _positive(log_x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """exp(log x), flushed to 0.0 where x would be subnormal; inf beyond the float range."""
+    with np.errstate(over="ignore"):
+        return np.where(log_x < _LOG_TINY, 0.0, np.exp(log_x))
+
+
 def _inverse(kind: str, t: NDArray[np.float64]) -> NDArray[np.float64]:
     if kind == "log":
-        return np.exp(t)
+        return _positive(t)
     if kind == "logit":
         return special.expit(t)
     return t
@@ -403,17 +458,16 @@ class Kumaraswamy(_UnitShape):
     def _to_theta(self, p, K, bounds="natural"):
         theta = np.log(p)
         if bounds == "natural":
-            theta[:, 1] += _kumaraswamy_h(p[:, 0], self._aux(K)[-1])
+            theta[:, 1] += _kumaraswamy_h(theta[:, 0], self._aux(K)[-1])
         return theta
 
     def _from_theta(self, theta, K, bounds="natural"):
-        a = np.exp(theta[:, 0])
         log_b = theta[:, 1].copy()
         if bounds == "natural":
-            log_b -= _kumaraswamy_h(a, self._aux(K)[-1])
-        # b beyond the float range (log b > 709, extremely concentrated members) becomes inf
-        with np.errstate(over="ignore"):
-            return np.column_stack([a, np.exp(log_b)])
+            log_b -= _kumaraswamy_h(theta[:, 0], self._aux(K)[-1])
+        # b beyond the float range (log b > 709, extremely concentrated members) becomes inf;
+        # a below the smallest normal float (log a < −708.4, almost all mass at 1 and K) 0.0
+        return np.column_stack([_positive(theta[:, 0]), _positive(log_b)])
 
     @staticmethod
     def _cdf(a, b, x):
@@ -431,20 +485,63 @@ class Kumaraswamy(_UnitShape):
 class LogitLogistic(QuantizedFamily):
     """Quantized logit-logistic: logit X ~ Logistic(logit μ, s), so μ is the median of X.
 
-    F(x) = 1/(1 + (μ(1 − x)/(x(1 − μ)))^{1/s}) on [0, 1], thresholds k/K.
+    F(x) = 1/(1 + (μ(1 − x)/(x(1 − μ)))^{1/s}) = expit((logit x − logit μ)/s) on [0, 1],
+    thresholds k/K. The native parameters are (logit_mu, s) with logit_mu = log(μ/(1 − μ)) ∈ ℝ:
+    every member is representable in float64 (the median μ itself rounds to 0 or 1 for
+    |logit μ| > 37, wide members near the ends of the scale). The reference study's (μ, s) are
+    a view: :meth:`reference_params` and :meth:`from_reference_params`.
+
+    Examples
+    --------
+    >>> import ratingdist as rd
+    >>> fam = rd.family("logit-logistic")
+    >>> fam.from_reference_params([[0.5, 0.3]]).tolist()
+    [[0.0, 0.3]]
+    >>> fam.reference_params([[0.0, 0.3]]).tolist()
+    [[0.5, 0.3]]
     """
 
     name = "logit-logistic"
     code = codes.LOGIT_LOGISTIC
     unit_interval = True
-    transforms = ("logit", "log")
-    param_names = ("mu", "s")
+    transforms = ("id", "log")
+    param_names = ("logit_mu", "s")
+    reference_param_names = ("mu", "s")
 
     def natural_bounds(self, K: int = scale.DEFAULT_K) -> BoundsDict:
-        return {"mu": (0.0, 1.0), "s": (0.0, np.inf)}
+        return {"logit_mu": (-np.inf, np.inf), "s": (0.0, np.inf)}
 
     def reference_bounds(self, K: int = scale.DEFAULT_K) -> BoundsDict:
-        return {"mu": (0.0, 1.0), "s": (0.0, 20.0)}
+        # the reference box μ ∈ (0, 1), s ≤ 20 in native coordinates
+        return {"logit_mu": (-np.inf, np.inf), "s": (0.0, 20.0)}
+
+    def reference_params(self, params: ArrayLike) -> NDArray[np.float64]:
+        """(μ, s) of the reference study from native (logit_mu, s): μ = expit(logit_mu).
+
+        Shape (n, 2) (or (2,)); μ rounds to 0.0 or 1.0 where |logit_mu| > 37 (limits pass
+        through: ±∞ → 1 or 0).
+        """
+        p = np.array(params, dtype=np.float64)
+        p[..., 0] = special.expit(p[..., 0])
+        return p
+
+    def from_reference_params(self, ref: ArrayLike) -> NDArray[np.float64]:
+        """Native (logit_mu, s) from the reference study's (μ, s): logit_mu = log(μ/(1 − μ)).
+
+        μ must lie in [0, 1] (0 and 1 give ∓∞, the limits); raises ``ValueError`` otherwise.
+        """
+        p = np.array(ref, dtype=np.float64)
+        mu = p[..., 0]
+        bad = ~((mu >= 0.0) & (mu <= 1.0))
+        if np.any(bad):
+            i = first_bad(np.atleast_1d(bad).ravel())
+            raise ValueError(
+                f"{self.name}: reference parameter mu at index {i} is "
+                f"{float(np.atleast_1d(mu).ravel()[i])!r}, outside [0, 1]"
+            )
+        with np.errstate(divide="ignore"):
+            p[..., 0] = special.logit(mu)
+        return p
 
     def _aux(self, K):
         return special.logit(self.thresholds(K))
@@ -453,24 +550,24 @@ class LogitLogistic(QuantizedFamily):
         t = self.thresholds(K)
         lower = np.clip(np.floor(mean).astype(int), 1, K - 1)
         med = np.where(mean == np.floor(mean), (mean - 0.5) / K, t[lower - 1])
-        return np.column_stack([med, np.zeros_like(mean)])
+        return np.column_stack([special.logit(med), np.zeros_like(mean)])
 
     def _limit_extremes(self, mean, K):
-        # s → ∞ with the median running off towards the heavier end (1/2 if equal)
-        med = np.select([mean > (1 + K) / 2, mean < (1 + K) / 2], [1.0, 0.0], 0.5)
-        return np.column_stack([med, np.full(len(mean), np.inf)])
+        # s → ∞ with the median running off towards the heavier end (logit μ = ±∞; 0 if equal)
+        loc = np.select([mean > (1 + K) / 2, mean < (1 + K) / 2], [np.inf, -np.inf], 0.0)
+        return np.column_stack([loc, np.full(len(mean), np.inf)])
 
     @staticmethod
-    def _cdf(mu, s, x):
+    def _cdf(logit_mu, s, x):
         with np.errstate(divide="ignore"):
-            return special.expit((special.logit(x) - special.logit(mu)) / s)
+            return special.expit((special.logit(x) - logit_mu) / s)
 
     @staticmethod
-    def _ppf(mu, s, q):
+    def _ppf(logit_mu, s, q):
         with np.errstate(divide="ignore"):
-            return special.expit(special.logit(mu) + s * special.logit(q))
+            return special.expit(logit_mu + s * special.logit(q))
 
     @staticmethod
-    def _pdf(mu, s, x):
-        f = special.expit((special.logit(x) - special.logit(mu)) / s)
+    def _pdf(logit_mu, s, x):
+        f = special.expit((special.logit(x) - logit_mu) / s)
         return f * (1.0 - f) / (s * x * (1.0 - x))

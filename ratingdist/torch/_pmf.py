@@ -83,7 +83,8 @@ def logpmf(family: str | Family, params: Tensor, K: int = _scale.DEFAULT_K) -> T
     """log-probabilities of the categories 1..K at native parameters, ``S + (2,)`` → ``S + (K,)``.
 
     The parameters are those of ``rd.family(family)`` (same order and meaning): normal (μ, σ),
-    logistic (μ, s), beta and Kumaraswamy (a, b), logit-logistic (μ, s), maxent and GSD (ψ, ρ).
+    logistic (μ, s), beta and Kumaraswamy (a, b), logit-logistic (logit_mu, s), maxent and GSD
+    (ψ, ρ).
     Differentiable in the parameters.
 
     Examples

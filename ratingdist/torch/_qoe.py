@@ -50,7 +50,7 @@ def quantile(
 
     Quantized families only (as ``rd.qoe.quantile`` with ``kind="latent"``): normal
     μ + σΦ⁻¹(α), logistic μ + s·logit α, beta 0.5 + K·I⁻¹_α(a, b), Kumaraswamy
-    0.5 + K(1 − (1 − α)^{1/b})^{1/a}, logit-logistic 0.5 + K·expit(logit μ + s·logit α).
+    0.5 + K(1 − (1 − α)^{1/b})^{1/a}, logit-logistic 0.5 + K·expit(logit_mu + s·logit α).
     ``alpha`` is a scalar or broadcasts to ``S``; the level that a share φ of users reach or
     exceed is ``quantile(family, params, 1 − φ)``. Differentiable in the parameters and α.
 

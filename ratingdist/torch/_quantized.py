@@ -73,9 +73,9 @@ def _standard_terms(kind: str, z: Tensor, derivs: bool):
 class _Quantized:
     """A quantized metric model in solver coordinates θ, as in ``_kernels.quantized``.
 
-    θ = (μ, log σ) for normal and logistic, (logit μ, log s) for logit-logistic (thresholds
-    logit t), (log a, log b) for beta, and the centred (log a, log b + h(a, t_ref)) for
-    Kumaraswamy (thresholds log t, t_ref the middle one).
+    θ = (μ, log σ) for normal and logistic, (logit_mu, log s) for logit-logistic (native
+    (logit_mu, s); thresholds logit t), (log a, log b) for beta, and the centred
+    (log a, log b + h(a, t_ref)) for Kumaraswamy (thresholds log t, t_ref the middle one).
     """
 
     def __init__(self, fam: QuantizedFamily, K: int, like: Tensor):
@@ -87,10 +87,8 @@ class _Quantized:
 
     # -- coordinates -------------------------------------------------------------------
     def to_theta(self, p: Tensor) -> Tensor:
-        if self.kind in ("normal", "logistic"):
+        if self.kind in ("normal", "logistic", "logit-logistic"):
             return torch.stack([p[..., 0], torch.log(p[..., 1])], dim=-1)
-        if self.kind == "logit-logistic":
-            return torch.stack([torch.logit(p[..., 0]), torch.log(p[..., 1])], dim=-1)
         lp = torch.log(p)
         if self.kind == "beta":
             return lp
@@ -98,10 +96,8 @@ class _Quantized:
         return torch.stack([lp[..., 0], lp[..., 1] + h_ref], dim=-1)
 
     def from_theta(self, th: Tensor) -> Tensor:
-        if self.kind in ("normal", "logistic"):
+        if self.kind in ("normal", "logistic", "logit-logistic"):
             return torch.stack([th[..., 0], torch.exp(th[..., 1])], dim=-1)
-        if self.kind == "logit-logistic":
-            return torch.stack([torch.sigmoid(th[..., 0]), torch.exp(th[..., 1])], dim=-1)
         if self.kind == "beta":
             return torch.exp(th)
         h_ref = _kumaraswamy_h(th[..., 0], self.g_ref)[0]
@@ -119,6 +115,8 @@ class _Quantized:
         between = self.t[lower - 1]
         point = (mean - 0.5) / K if self.fam.unit_interval else mean
         loc = torch.where(mean == torch.floor(mean), point, between)
+        if self.kind == "logit-logistic":  # native location logit μ
+            loc = torch.logit(loc)
         return torch.stack(
             [torch.where(at_min, loc, nan), torch.where(at_min, torch.zeros_like(mean), inf)],
             dim=-1,
