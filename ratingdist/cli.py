@@ -805,7 +805,8 @@ def _run_subjects(args: argparse.Namespace) -> int:
             _write_table(table, f"{args.output}_{name}.csv")
     else:
         print(_subjects_header(args, ratings, res))
-        _print_table(res.subjects)
+        counts = [c for c in ("p", "q") if c in res.subjects]  # outlier counts of a screening
+        _print_table(res.subjects.astype(dict.fromkeys(counts, "int64")))
     print(_rejected_line(res, ratings.n_subjects))
     return 0
 
