@@ -8,13 +8,18 @@
     ratingdist evaluate vqeg-hdtv --train-sizes 5 10 20 --repeats 10 -o summary.csv
     ratingdist plot gtest-cdf koniq10k -o gtest_cdf.png
     ratingdist plot model-difference normal maxent --metric aitchison -o difference.png
+    ratingdist subjects nflx-public --model bt500
+    ratingdist subjects lab.csv --model p910 -o lab     # lab_stimuli.csv, lab_subjects.csv
 
 A SOURCE is a dataset name (``koniq10k``, ``vqeg-hdtv``) or a .csv, .parquet or .xlsx file
 holding a count table (one row per stimulus, count columns c1..cK or n1..nK) or long-format
 ratings (one row per rating; stimulus, rating and optional subject columns, detected by their
 usual names or named with --stimulus-col, --rating-col, --subject-col). Tables are written as
 .csv, .parquet (needs pyarrow) or .xlsx, or as CSV on stdout (``-o -``, the default of ``fit``);
-figures in any format matplotlib knows (.png, .pdf, .svg, ...). Exit status: 0 on success; 2 on
+figures in any format matplotlib knows (.png, .pdf, .svg, ...). ``subjects`` analyses the
+ratings subject by subject and reads individual ratings: ``nflx-public``, ``vqeg-hd3``, a
+long-format file with a subject column, a stimuli × subjects table (``--wide``) or a Netflix
+sureal dataset file (.py, .json). Exit status: 0 on success; 2 on
 a bad argument, file or stimulus id, with one line ``ratingdist SUB: error: ...`` on stderr.
 
 The parser imports only the standard library: numpy, pandas, Numba and the fitting code are
@@ -27,6 +32,7 @@ import argparse
 import contextlib
 import difflib
 import glob
+import json
 import os
 import re
 import sys
@@ -44,6 +50,8 @@ if TYPE_CHECKING:
 
     from .data import RatingCounts
     from .fitting import FitResult
+    from .ratings import Ratings
+    from .subjects import SubjectAnalysis
 
 # The parser is built from the names below, not from the library, so that ``--help`` and
 # argument errors need no numpy, pandas or Numba; tests/test_cli.py checks them against it.
@@ -51,6 +59,9 @@ _DATASETS = ("koniq10k", "vqeg-hdtv", "nflx-public", "vqeg-hd3")
 _FAMILIES = ("normal", "logistic", "beta", "kumaraswamy", "logit-logistic", "maxent", "gsd")
 _QUANTIZED = _FAMILIES[:5]
 _METHODS = ("mle", "prob_floor", "pseudo_counts", "posterior")
+#: Analyses of ``ratingdist subjects`` (``correlation`` is rd.subjects.correlation_screening).
+_MODELS = ("mos", "bt500", "p913", "p910", "mle", "correlation")
+_SUREAL_SUFFIXES = (".py", ".json")
 
 #: Exit status for bad arguments and inputs (argparse's own errors use it too).
 EXIT_USAGE = 2
@@ -66,6 +77,11 @@ _LONG_COLUMNS = {
     "stimulus": ("stimulus", "image", "video", "item", "pvs", "id"),
     "rating": ("rating", "score", "vote", "opinion"),
     "subject": ("subject", "observer", "worker", "rater", "user"),
+}
+#: Further columns that ``subjects`` reads from long-format ratings when present.
+_STUDY_COLUMNS = {
+    "repetition": ("repetition", "rep", "repeat"),
+    "content": ("content", "src"),
 }
 
 
@@ -104,17 +120,7 @@ def _load(args: argparse.Namespace) -> RatingCounts:
 
         data = datasets.load(source)
         return data.counts() if isinstance(data, Ratings) else data
-    path = Path(source)
-    if not path.is_file():
-        if path.exists():
-            raise ValueError(f"{source}: not a file")
-        near = difflib.get_close_matches(source, datasets.available(), n=1, cutoff=0.5)
-        hint = f"; did you mean {near[0]}?" if near else ""
-        raise ValueError(
-            f"{source!r} is neither a dataset ({', '.join(datasets.available())}) nor a "
-            f"file{hint}"
-        )
-    table = _read(path)
+    table = _read(_source_file(source, datasets.available()))
     try:
         return _counts_of(table, args)
     except _UsageError:
@@ -123,7 +129,21 @@ def _load(args: argparse.Namespace) -> RatingCounts:
         raise ValueError(f"{source}: {err}") from None
 
 
+def _source_file(source: str, names: Sequence[str]) -> Path:
+    """The file a SOURCE that is not a dataset names; an error suggesting the nearest name."""
+    path = Path(source)
+    if not path.is_file():
+        if path.exists():
+            raise ValueError(f"{source}: not a file")
+        near = difflib.get_close_matches(source, names, n=1, cutoff=0.5)
+        hint = f"; did you mean {near[0]}?" if near else ""
+        raise ValueError(f"{source!r} is neither a dataset ({', '.join(names)}) nor a file{hint}")
+    return path
+
+
 def _read(path: Path) -> pd.DataFrame:
+    """A table file; CSV text is read as written (ids such as ``007`` stay strings unless the
+    whole column holds plain numbers)."""
     import pandas as pd
 
     from .csvtext import read_csv_as_written
@@ -175,7 +195,7 @@ def _counts_of(table: pd.DataFrame, args: argparse.Namespace) -> RatingCounts:
 
 def _detect_column(table: pd.DataFrame, role: str) -> str | None:
     """The single column named like a ``role`` column of long-format ratings, or None."""
-    names = _LONG_COLUMNS[role]
+    names = {**_LONG_COLUMNS, **_STUDY_COLUMNS}[role]
     found = [c for c in table.columns if isinstance(c, str) and _column_key(c) in names]
     if len(found) > 1:
         raise ValueError(
@@ -616,6 +636,233 @@ def _add_evaluate(sub) -> None:
     cmd.set_defaults(run=_run_evaluate, parser=cmd)
 
 
+# -- subjects ------------------------------------------------------------------------------
+_MODEL_TITLES = {
+    "mos": "MOS (no screening)",
+    "bt500": "ITU-R BT.500-14 Annex 1 kurtosis screening, then MOS",
+    "p913": "ITU-T P.913 §12.4 bias removal and screening, then MOS",
+    "p910": "ITU-T P.910 Annex E subject bias and inconsistency",
+    "mle": "maximum likelihood with content ambiguity (Li & Bampis 2017)",
+    "mle_co": "maximum likelihood without content ambiguity (Li & Bampis 2017)",
+    "correlation": "correlation screening against the MOS, then MOS",
+}
+
+
+def _load_ratings(args: argparse.Namespace) -> Ratings:
+    """The individual ratings of ``subjects``: a dataset of them, a sureal file, a long-format
+    or (``--wide``) a stimuli × subjects table. ``args.layout`` says which columns were read."""
+    from . import datasets
+    from .ratings import Ratings
+
+    args.layout = None
+    K = 5 if args.K is None else args.K
+    source = args.source
+    named = [f"--{role}-col" for role in (*_LONG_COLUMNS, *_STUDY_COLUMNS)
+             if getattr(args, f"{role}_col")]
+    if source in datasets.available():
+        data = datasets.load(source)
+        if not isinstance(data, Ratings):
+            individual = [n for n, d in datasets.REGISTRY.items() if d.kind == "sureal"]
+            raise ValueError(
+                f"{source} holds rating counts per stimulus, not who gave which rating; subject "
+                f"analyses need individual ratings ({', '.join(individual)} or a file)"
+            )
+        if args.wide or named or args.K is not None:
+            raise _UsageError(f"{source} is a dataset: --wide, -K and the column options are "
+                              "for files")
+        return data
+    path = _source_file(source, datasets.available())
+    if path.suffix.lower() in _SUREAL_SUFFIXES:
+        if args.wide or named:
+            raise _UsageError(f"{source} is a sureal dataset file: --wide and the column "
+                              "options are for tables")
+        try:
+            return Ratings.from_sureal(path, K=K)
+        except (SyntaxError, UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise ValueError(f"{source}: cannot read it as a sureal dataset file "
+                             f"({type(err).__name__}: {err})") from None
+    table = _read(path)
+    try:
+        return _wide_ratings(table, args, K) if args.wide else _long_ratings(table, args, K)
+    except _UsageError:
+        raise
+    except ValueError as err:
+        raise ValueError(f"{source}: {err}") from None
+
+
+def _wide_ratings(table: pd.DataFrame, args: argparse.Namespace, K: int) -> Ratings:
+    """One row per stimulus: the id column (``--stimulus-col``, default the first), then one
+    column per subject."""
+    from .ratings import Ratings
+
+    other = [f"--{role}-col" for role in ("subject", "rating", *_STUDY_COLUMNS)
+             if getattr(args, f"{role}_col")]
+    if other:
+        raise _UsageError(f"--wide reads one column per subject: {', '.join(other)} is for "
+                          "long-format ratings (--stimulus-col names the id column)")
+    id_column = args.stimulus_col or table.columns[0]
+    ratings = Ratings.from_wide(table, id_column=id_column, K=K)
+    args.layout = f"wide: stimulus {id_column!r}, {ratings.n_subjects} subject columns"
+    return ratings
+
+
+def _long_ratings(table: pd.DataFrame, args: argparse.Namespace, K: int) -> Ratings:
+    """One row per rating: stimulus, subject and rating columns (repetition and content ones
+    when present), detected by their names or named by the options."""
+    from .ratings import Ratings
+
+    roles = (*_LONG_COLUMNS, *_STUDY_COLUMNS)
+    columns = {role: getattr(args, f"{role}_col") or _detect_column(table, role)
+               for role in roles}
+    for role in _LONG_COLUMNS:
+        if columns[role] is None:
+            raise ValueError(
+                f"subject analyses need a {role} column ({', '.join(_LONG_COLUMNS[role])}) "
+                f"among the columns {list(table.columns)}; name it with --{role}-col, or read "
+                "one column per subject with --wide"
+            )
+    args.layout = "long format: " + ", ".join(
+        f"{role} {name!r}" for role, name in columns.items() if name is not None
+    )
+    return Ratings.from_long(table, stimulus=columns["stimulus"], subject=columns["subject"],
+                             rating=columns["rating"], repetition=columns["repetition"],
+                             content=columns["content"], K=K)
+
+
+def _check_subjects_options(args: argparse.Namespace) -> None:
+    """Options that the chosen model does not take, and a file name given as the prefix."""
+    if args.output is not None and (
+        args.output == STDOUT or Path(args.output).suffix.lower() in TABLE_FORMATS
+    ):
+        raise _UsageError(f"--output takes a prefix of file names (PREFIX_stimuli.csv, "
+                          f"PREFIX_subjects.csv), not a file: {args.output!r}")
+    if args.ci is not None and args.model in ("p910", "mle"):
+        raise _UsageError(f"--ci is for mos, bt500, p913 and correlation: {args.model} "
+                          "intervals are normal (χ² for the inconsistency)")
+    if args.correlation_method is not None and args.model != "correlation":
+        raise _UsageError("--correlation-method needs --model correlation")
+    if args.content_ambiguity is not None and args.model != "mle":
+        raise _UsageError("--content-ambiguity and --no-content-ambiguity need --model mle")
+
+
+def _analyse(ratings: Ratings, args: argparse.Namespace) -> SubjectAnalysis:
+    from . import subjects
+
+    ci = args.ci or "normal"
+    if args.model == "mos":
+        return subjects.mos(ratings, ci=ci, level=args.level)
+    if args.model in ("bt500", "p913"):
+        return getattr(subjects, args.model)(ratings, ci=ci, level=args.level)
+    if args.model == "correlation":
+        return subjects.correlation_screening(ratings, method=args.correlation_method or "pcc",
+                                              ci=ci, level=args.level)
+    if args.model == "p910":
+        return subjects.p910(ratings, level=args.level)
+    ambiguity = args.content_ambiguity is not False
+    if ambiguity and ratings.contents is None:
+        raise _UsageError(
+            f"{args.source} gives no source content per stimulus, which --model mle needs for "
+            "the content ambiguity: name the column with --content-col, or add "
+            "--no-content-ambiguity"
+        )
+    return subjects.mle(ratings, content_ambiguity=ambiguity, level=args.level)
+
+
+def _subjects_header(args: argparse.Namespace, ratings: Ratings, res: SubjectAnalysis) -> str:
+    """Two lines: the data read, and the analysis (with its fit for the models)."""
+    layout = f" ({args.layout})" if args.layout else ""
+    line = (f"{args.source}{layout}: {ratings.n_stimuli} stimuli, {ratings.n_subjects} "
+            f"subjects, {ratings.n_ratings} ratings\n{res.method}: {_MODEL_TITLES[res.method]}")
+    summary = res.summary
+    if "n_iterations" in summary:
+        state = "converged" if summary["converged"] else "not converged"
+        rounds = int(summary["n_iterations"])
+        line += (f"; {rounds} iteration{'' if rounds == 1 else 's'}, {state}; per rating: "
+                 f"log-likelihood {summary['loglikelihood']:.4f}, aic {summary['aic']:.4f}, "
+                 f"bic {summary['bic']:.4f}")
+    if "threshold" in summary:
+        line += f"; threshold {summary['threshold']:.4f}"
+    return line
+
+
+def _rejected_line(res: SubjectAnalysis, n_subjects: int) -> str:
+    if res.method in ("mos", "p910", "mle", "mle_co"):
+        return f"rejected subjects: none ({res.method} keeps every subject)"
+    if not len(res.rejected):
+        return "rejected subjects: none"
+    ids = " ".join(str(i) for i in res.rejected)
+    return f"rejected subjects ({len(res.rejected)} of {n_subjects}): {ids}"
+
+
+def _run_subjects(args: argparse.Namespace) -> int:
+    _check_subjects_options(args)
+    ratings = _load_ratings(args)
+    res = _analyse(ratings, args)
+    if args.output is not None:
+        tables = {"stimuli": res.stimuli, "subjects": res.subjects}
+        if res.contents is not None:
+            tables["contents"] = res.contents
+        for name, table in tables.items():
+            _write_table(table, f"{args.output}_{name}.csv")
+    else:
+        print(_subjects_header(args, ratings, res))
+        counts = [c for c in ("p", "q") if c in res.subjects]  # outlier counts of a screening
+        _print_table(res.subjects.astype(dict.fromkeys(counts, "int64")))
+    print(_rejected_line(res, ratings.n_subjects))
+    return 0
+
+
+def _add_subjects(sub) -> None:
+    cmd = sub.add_parser(
+        "subjects", help="subject analyses: bias, inconsistency, screening (BT.500, P.913, "
+        "P.910)",
+        description="Analyse a study subject by subject and print one row per subject: bias "
+        "and inconsistency with their intervals (p910, mle), the screening statistics (bt500, "
+        "p913, correlation) and whether the subject is rejected; then the rejected subjects. "
+        "With -o PREFIX, write the per-stimulus quality (id, n, quality, std, ci_low, "
+        "ci_high) to PREFIX_stimuli.csv and the per-subject table to PREFIX_subjects.csv "
+        "(and the content ambiguities of mle to PREFIX_contents.csv).",
+        epilog="SOURCE holds individual ratings: a dataset (nflx-public, vqeg-hd3), a Netflix "
+        "sureal dataset file (.py, read without running it, or .json), or a .csv, .parquet or "
+        ".xlsx file of long-format ratings (one row per rating: stimulus, subject and rating "
+        f"columns named {'/'.join(_LONG_COLUMNS['stimulus'])}, "
+        f"{'/'.join(_LONG_COLUMNS['subject'])}, {'/'.join(_LONG_COLUMNS['rating'])}; "
+        f"optionally repetition ({'/'.join(_STUDY_COLUMNS['repetition'])}) and source content "
+        f"({'/'.join(_STUDY_COLUMNS['content'])}); case-insensitive, _id may follow; other "
+        "names with the column options) or, with --wide, a table with one row per stimulus: "
+        "its id in the first column (or --stimulus-col), then one column per subject, blanks "
+        "for missing ratings.",
+    )
+    cmd.add_argument("source", metavar="SOURCE",
+                     help="dataset name, sureal file or rating table (see below)")
+    cmd.add_argument("--model", choices=_MODELS, default="p910",
+                     help="mos, bt500 (ITU-R BT.500-14 kurtosis screening), p913 (ITU-T P.913 "
+                     "bias removal and screening), p910 (ITU-T P.910 Annex E, default), mle "
+                     "(Li & Bampis, with content ambiguity), correlation (screening by the "
+                     "correlation with the MOS)")
+    cmd.add_argument("--level", type=_open_level, default=0.95,
+                     help="confidence level of the intervals (default 0.95)")
+    cmd.add_argument("--ci", choices=("normal", "t"), default=None,
+                     help="normal or Student-t MOS intervals (mos, bt500, p913, correlation; "
+                     "default normal)")
+    cmd.add_argument("--correlation-method", choices=("pcc", "srcc"), default=None,
+                     help="Pearson or Spearman correlation (--model correlation; default pcc)")
+    cmd.add_argument("--content-ambiguity", action=argparse.BooleanOptionalAction,
+                     default=None, help="model the ambiguity of each source content (--model "
+                     "mle; default on, needs the contents)")
+    cmd.add_argument("--output", "-o", metavar="PREFIX",
+                     help="write PREFIX_stimuli.csv and PREFIX_subjects.csv")
+    table = cmd.add_argument_group("rating tables")
+    table.add_argument("--wide", action="store_true",
+                       help="one row per stimulus, one column per subject")
+    for role in (*_LONG_COLUMNS, *_STUDY_COLUMNS):
+        table.add_argument(f"--{role}-col", metavar="NAME",
+                           help=f"the {role} column (default: detected)")
+    table.add_argument("-K", "--categories", dest="K", type=_positive_int, metavar="K",
+                       help="number of rating categories 1..K (default 5)")
+    cmd.set_defaults(run=_run_subjects, parser=cmd)
+
+
 # -- parser --------------------------------------------------------------------------------
 _TABLE_HELP = ".csv, .parquet, .xlsx, or - for CSV on stdout"
 _SOURCE_HELP = (
@@ -800,6 +1047,7 @@ def _parser() -> _Parser:
     _add_qoe(sub)
     _add_evaluate(sub)
     _add_plot(sub)
+    _add_subjects(sub)
     return parser
 
 

@@ -15,7 +15,11 @@ accept ``ax=`` to draw into an existing axes instead.
   with its quantiles;
 - :func:`model_difference_map`, :func:`model_difference_matrix`: L1 or Aitchison distance
   between the members of two families that share a mean and a variance, over the (ψ, v) plane
-  (:func:`difference_grid` gives the numbers).
+  (:func:`difference_grid` gives the numbers);
+- :func:`subject_bias`: bias and inconsistency of every subject of a subject analysis
+  (:mod:`ratingdist.subjects`) with their intervals, rejected subjects marked;
+- :func:`stimulus_quality`: the quality of every stimulus with its interval, sorted, one or
+  more analyses overlaid (e.g. the MOS against the P.910 quality).
 
 References
 ----------
@@ -24,6 +28,8 @@ absolute category ratings", IEEE Signal Processing Letters 31 (2024) 2970–2974
 Nawała, Janowski, Ćmiel, Rusek, "Describing subjective experiment consistency by p-value P–P
 plot", ACM Multimedia 2020.
 Aitchison, "The statistical analysis of compositional data", Chapman & Hall (1986).
+ITU-T P.910 (11/2021) Annex E; Z. Li, C. G. Bampis, L. Janowski, I. Katsavounidis, "A simple
+model for subject behavior in subjective experiments", Human Vision and Electronic Imaging 2020.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from matplotlib import colors
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike, NDArray
+from pandas import DataFrame
 from scipy import stats
 
 from . import gof, scale
@@ -632,3 +639,211 @@ def model_difference_matrix(
         cax = axes[0, -1].inset_axes([0.45, 0.0, 0.1, 1.0])
         fig.colorbar(mesh, cax=cax, label=_METRIC_LABELS[metric])
     return fig
+
+
+# -- subjects ------------------------------------------------------------------------------
+def _table(result: object, name: str) -> DataFrame:
+    """``result.stimuli`` or ``result.subjects`` of a subject analysis, checked."""
+    table = getattr(result, name, None)
+    if not isinstance(table, DataFrame):
+        raise TypeError(
+            f"expected a subject analysis (a result of ratingdist.subjects, with .stimuli and "
+            f".subjects tables), got {type(result).__name__}"
+        )
+    return table
+
+
+def _interval(table: DataFrame, column: str, low: str, high: str) -> NDArray[np.float64] | None:
+    """Error-bar lengths (2, n) below and above ``column``; None without the interval columns.
+
+    Infinite or undefined bounds (a stimulus with one rating, or none after screening) get no
+    bar.
+    """
+    if low not in table or high not in table:
+        return None
+    value = table[column].to_numpy(dtype=np.float64)
+    bars = np.vstack([value - table[low].to_numpy(dtype=np.float64),
+                      table[high].to_numpy(dtype=np.float64) - value])
+    return np.where(np.isfinite(bars), bars, 0.0)
+
+
+def subject_bias(
+    result: object,
+    *,
+    rejected: Iterable | None = None,
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Bias and inconsistency of every subject, with their intervals; rejected subjects marked.
+
+    The model of ITU-T P.910 Annex E and of Li & Bampis (:func:`ratingdist.subjects.p910`,
+    :func:`~ratingdist.subjects.mle`) is u_jir = ψ_j + Δ_i + υ_i·X, X ~ N(0, 1): subject i
+    rates Δ_i higher than the quality on average (bias, circles) and scatters with standard
+    deviation υ_i (inconsistency, squares), both on the rating axis. The bars are the
+    analysis' intervals (``bias_ci_low`` … ``inconsistency_ci_high``; the χ² interval for υ_i).
+    A P.913 result (:func:`~ratingdist.subjects.p913`) has a bias without an interval and no
+    inconsistency; only what the result holds is drawn. Rejected subjects are drawn hollow
+    with a red tick label and a shaded column.
+
+    Parameters
+    ----------
+    result : a subject analysis with a ``bias`` column in ``result.subjects``.
+    rejected : ids of the subjects to mark (compared as strings); default the ``rejected``
+        column of ``result``. Pass a screening's ``rejected`` to mark its choice on a model,
+        e.g. ``subject_bias(p910, rejected=bt500.rejected)``.
+    title : axes title; default the method and the number of rejected subjects.
+    ax : draw into this axes.
+
+    Raises
+    ------
+    ValueError
+        If the analysis estimates no subject bias (MOS, BT.500, correlation screening), or a
+        subject to mark is unknown.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import ratingdist as rd
+    >>> from ratingdist import plots
+    >>> wide = pd.DataFrame({"s1": [5, 4, 2, 1], "s2": [4, 4, 1, 1], "s3": [5, 3, 3, 2]})
+    >>> res = rd.subjects.p910(rd.Ratings.from_wide(wide))
+    >>> fig = plots.subject_bias(res, rejected=["s3"])
+    >>> [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    ['s1', 's2', 's3']
+    >>> fig.axes[0].get_title()
+    'p910: 3 subjects, 1 marked rejected'
+    """
+    subjects = _table(result, "subjects")
+    if "bias" not in subjects:
+        method = getattr(result, "method", type(result).__name__)
+        raise ValueError(
+            f"the {method} analysis estimates no subject bias; use ratingdist.subjects.p910, "
+            "mle or p913"
+        )
+    ids = subjects["id"].to_numpy()
+    if rejected is None:
+        marked = subjects["rejected"].to_numpy(dtype=bool) if "rejected" in subjects else (
+            np.zeros(len(ids), dtype=bool))
+    else:
+        wanted = [str(s) for s in rejected]
+        marked = np.zeros(len(ids), dtype=bool)
+        if wanted:
+            marked[_positions(ids, wanted)] = True
+    x = np.arange(len(ids), dtype=np.float64)
+    ax = _new_axes(ax, (max(6.4, 0.28 * len(ids) + 1.5), 4.0))
+    for position in x[marked]:
+        ax.axvspan(position - 0.5, position + 0.5, color="C3", alpha=0.08, lw=0)
+    series = [("bias", "bias Δ", "o", "C0", -0.12)]
+    if "inconsistency" in subjects:
+        series.append(("inconsistency", "inconsistency υ", "s", "C1", 0.12))
+    for column, label, marker, colour, shift in series:
+        value = subjects[column].to_numpy(dtype=np.float64)
+        bars = _interval(subjects, column, f"{column}_ci_low", f"{column}_ci_high")
+        for keep, face, suffix in ((~marked, colour, ""), (marked, "white", ", rejected")):
+            if not keep.any():
+                continue
+            ax.errorbar(
+                x[keep] + shift, value[keep], yerr=None if bars is None else bars[:, keep],
+                fmt=marker, ms=5, color=colour, mfc=face, ecolor=colour, elinewidth=1.0,
+                capsize=2, label=label + suffix,
+            )
+    ax.axhline(0.0, color="0.5", lw=0.8)
+    ax.set_xticks(x, [str(i) for i in ids], rotation=90 if len(ids) > 12 else 0,
+                  fontsize="small")
+    for tick, bad in zip(ax.get_xticklabels(), marked):
+        if bad:
+            tick.set_color("C3")
+    ax.set_xlim(-0.7, len(ids) - 0.3)
+    ax.set_xlabel("subject")
+    ax.set_ylabel("rating-scale units")
+    ax.legend(loc="best", fontsize="small")
+    ax.grid(axis="y", alpha=0.3)
+    if title is None:
+        method = getattr(result, "method", "subjects")
+        title = f"{method}: {len(ids)} subjects, {int(marked.sum())} marked rejected"
+    ax.set_title(title)
+    return ax.figure
+
+
+def stimulus_quality(
+    results: object | Mapping[str, object] | Sequence[object],
+    *,
+    sort: bool = True,
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """The quality of every stimulus with its interval, from one or more subject analyses.
+
+    Each analysis' ``quality`` (the MOS, or the model's ψ_j / x_j) is drawn with the interval
+    ``ci_low`` … ``ci_high`` against the stimulus' rank; with ``sort`` the stimuli are ordered
+    by the quality of the first analysis, so that the others show where they depart from it
+    (e.g. the MOS against the P.910 quality, which removes the subjects' biases and weighs them
+    by their consistency). Intervals that are infinite (one rating) are left out, as are
+    stimuli without a quality (none of their raters kept by a screening).
+
+    Parameters
+    ----------
+    results : an analysis, a sequence of analyses of the same stimuli (labelled by their
+        ``method``), or a mapping label → analysis.
+    sort : order the stimuli by the first analysis' quality (True) or keep their order.
+    title : axes title.
+    ax : draw into this axes.
+
+    Raises
+    ------
+    ValueError
+        If there is no analysis, or the analyses are not of the same stimuli.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import ratingdist as rd
+    >>> from ratingdist import plots
+    >>> wide = pd.DataFrame({"s1": [5, 4, 2, 1], "s2": [4, 4, 1, 1], "s3": [5, 3, 3, 2]})
+    >>> r = rd.Ratings.from_wide(wide)
+    >>> fig = plots.stimulus_quality({"MOS": rd.subjects.mos(r), "P.910": rd.subjects.p910(r)})
+    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    ['MOS', 'P.910']
+    """
+    if isinstance(results, Mapping):
+        items = dict(results)
+    elif isinstance(results, Sequence) and not isinstance(results, str):
+        items = {}
+        for res in results:
+            label = str(getattr(res, "method", len(items)))
+            items[label if label not in items else f"{label} ({len(items) + 1})"] = res
+    else:
+        items = {str(getattr(results, "method", "quality")): results}
+    if not items:
+        raise ValueError("no analyses to plot")
+    tables = {label: _table(res, "stimuli") for label, res in items.items()}
+    first_label, first = next(iter(tables.items()))
+    ids = first["id"].to_numpy()
+    for label, table in tables.items():
+        if len(table) != len(first) or not np.array_equal(table["id"].to_numpy(), ids):
+            raise ValueError(f"{label}: the analyses must be of the same stimuli "
+                             f"(as {first_label})")
+    quality = first["quality"].to_numpy(dtype=np.float64)
+    order = np.argsort(quality, kind="stable") if sort else np.arange(len(ids))
+    ax = _new_axes(ax, (7.2, 4.2))
+    n = len(tables)
+    width = min(0.5, 0.8 / n)
+    x = np.arange(len(ids), dtype=np.float64)
+    for i, (label, table) in enumerate(tables.items()):
+        value = table["quality"].to_numpy(dtype=np.float64)[order]
+        bars = _interval(table, "quality", "ci_low", "ci_high")
+        shown = np.isfinite(value)
+        ax.errorbar(
+            x[shown] + (i - (n - 1) / 2) * width, value[shown],
+            yerr=None if bars is None else bars[:, order][:, shown],
+            fmt="o" if i == 0 else "s", ms=3.0, color=f"C{i % 10}", elinewidth=0.8, capsize=0,
+            alpha=0.9, label=label,
+        )
+    ax.set_xlim(-1.0, len(ids))
+    ax.set_xlabel(f"stimulus, sorted by {first_label} quality" if sort else "stimulus")
+    ax.set_ylabel("quality (rating scale)")
+    ax.legend(loc="upper left", fontsize="small")
+    ax.grid(alpha=0.3)
+    if title is not None:
+        ax.set_title(title)
+    return ax.figure

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -466,7 +467,8 @@ def test_console_script_runs():
     out = subprocess.run([sys.executable, "-m", "ratingdist", "--help"], capture_output=True,
                          text=True, timeout=600)
     assert out.returncode == 0
-    assert all(cmd in out.stdout for cmd in ("compare", "fit", "qoe", "evaluate", "plot"))
+    assert all(cmd in out.stdout for cmd in ("compare", "fit", "qoe", "evaluate", "plot",
+                                             "subjects"))
     out = run("plot", "--help")
     assert out.returncode == 0 and "model-difference" in out.stdout
     out = run("compare", "--help")
@@ -495,6 +497,8 @@ def test_the_parser_knows_the_library_names():
     assert cli._QUANTIZED == tuple(f for f in rd.FAMILIES if rd.family(f).is_latent)
     assert cli._METHODS == rd.evaluation.METHODS
     assert cli._DATASETS == rd.datasets.available()
+    names = {"correlation": "correlation_screening"}
+    assert all(callable(getattr(rd.subjects, names.get(m, m))) for m in cli._MODELS)
 
 
 # -- long-format rating files ------------------------------------------------------------------
@@ -553,3 +557,212 @@ def test_count_columns_win_over_long_format_names(count_table, capsys):
     """A count table with an ``id`` column is not long format (``id`` is a stimulus name)."""
     assert main(["fit", str(count_table), "--families", "normal"]) == 0
     assert capsys.readouterr().out.splitlines()[1].startswith("img,normal,")
+
+
+# -- subjects ----------------------------------------------------------------------------------
+def run_subjects(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    """``python -m ratingdist subjects ARGS`` in a fresh process."""
+    out = subprocess.run([sys.executable, "-m", "ratingdist", "subjects", *args],
+                         capture_output=True, text=True, cwd=cwd, timeout=600)
+    assert "Traceback" not in out.stderr, out.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def panel() -> rd.Ratings:
+    """30 stimuli of 10 source contents rated by 8 subjects with biases and spreads, in long
+    format with the usual column names; subject 'obs6' is rejected by P.913."""
+    rng = np.random.default_rng(6)
+    bias = np.array([0.6, 0.0, -0.5, 0.0, 0.2, -0.2, 0.0, 0.3])
+    sd = np.array([0.4, 0.6, 1.0, 0.5, 0.5, 0.8, 0.8, 0.5])
+    u = rng.uniform(1.5, 4.5, (30, 1)) + bias + rng.normal(0, sd, (30, 8))
+    u = np.clip(np.rint(u), 1, 5).astype(int)
+    long = pd.DataFrame({"PVS_id": np.repeat([f"pvs{j:02d}" for j in range(30)], 8),
+                         "observer": np.tile([f"obs{i}" for i in range(8)], 30),
+                         "vote": u.ravel(), "src": np.repeat(np.arange(30) // 3, 8)})
+    return rd.Ratings.from_long(long, stimulus="PVS_id", subject="observer", rating="vote",
+                                content="src")
+
+
+@pytest.fixture
+def panel_files(panel, tmp_path) -> dict[str, object]:
+    """The panel as a long CSV (detected names), a wide CSV and a sureal JSON file."""
+    frame = panel.to_frame()
+    long = tmp_path / "long.csv"
+    frame.rename(columns={"stimulus": "PVS_id", "subject": "observer", "rating": "vote",
+                          "content": "src"}).to_csv(long, index=False)
+    wide = tmp_path / "wide.csv"
+    frame.pivot(index="stimulus", columns="subject", values="rating").rename_axis(
+        columns=None).reset_index().rename(columns={"stimulus": "clip"}).to_csv(wide,
+                                                                                 index=False)
+    videos = [{"asset_id": str(s), "content_id": int(c),
+               "os": {str(k): int(v) for k, v in zip(g["subject"], g["rating"])}}
+              for (s, c), g in frame.groupby(["stimulus", "content"], sort=False)]
+    sureal = tmp_path / "panel.json"
+    sureal.write_text(json.dumps({"dis_videos": videos}))
+    return {"long": long, "wide": wide, "sureal": sureal}
+
+
+def assert_tables_equal(prefix, res) -> None:
+    """PREFIX_stimuli.csv and PREFIX_subjects.csv hold the analysis' tables."""
+    for name in ("stimuli", "subjects"):
+        written = pd.read_csv(f"{prefix}_{name}.csv", dtype={"id": str})
+        expected = getattr(res, name)
+        assert written.columns.tolist() == expected.columns.tolist()
+        assert written["id"].tolist() == [str(i) for i in expected["id"]]
+        numbers = expected.drop(columns="id").astype(float)
+        np.testing.assert_allclose(written[numbers.columns].astype(float), numbers, rtol=1e-12)
+
+
+def test_subjects_prints_the_subject_table_of_a_long_file(panel, panel_files):
+    out = run_subjects(str(panel_files["long"]), "--model", "p913")
+    assert out.returncode == 0 and out.stderr == ""
+    lines = out.stdout.splitlines()
+    assert lines[0] == (f"{panel_files['long']} (long format: stimulus 'PVS_id', rating 'vote', "
+                        "subject 'observer', content 'src'): 30 stimuli, 8 subjects, 240 "
+                        "ratings")
+    assert lines[1] == "p913: ITU-T P.913 §12.4 bias removal and screening, then MOS"
+    assert lines[2].split() == ["id", "n", "bias", "p", "q", "outlier_share", "asymmetry",
+                                "rejected"]
+    rows = [line.split() for line in lines[3:-1]]
+    res = rd.subjects.p913(panel)
+    assert [r[0] for r in rows] == res.subjects["id"].tolist()
+    np.testing.assert_allclose([float(r[2]) for r in rows], res.subjects["bias"], atol=5e-5)
+    assert [r[-1] for r in rows] == [str(v) for v in res.subjects["rejected"]]
+    assert lines[-1] == "rejected subjects (1 of 8): obs6"
+
+
+@pytest.mark.parametrize("layout", ["long", "wide", "sureal"])
+def test_subjects_writes_the_tables_of_every_layout(panel, panel_files, layout, tmp_path,
+                                                    capsys):
+    prefix = tmp_path / f"out_{layout}"
+    argv = ["subjects", str(panel_files[layout]), "-o", str(prefix)]
+    if layout == "wide":
+        argv.append("--wide")
+    assert main(argv) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [f"wrote 30 rows to {prefix}_stimuli.csv",
+                     f"wrote 8 rows to {prefix}_subjects.csv",
+                     "rejected subjects: none (p910 keeps every subject)"]
+    assert_tables_equal(prefix, rd.subjects.p910(panel))
+
+
+def test_subjects_runs_every_model(panel, panel_files, tmp_path, capsys):
+    long = str(panel_files["long"])
+    calls = {
+        "mos": (["--ci", "t", "--level", "0.9"], rd.subjects.mos(panel, ci="t", level=0.9)),
+        "bt500": ([], rd.subjects.bt500(panel)),
+        "correlation": (["--correlation-method", "srcc"],
+                        rd.subjects.correlation_screening(panel, method="srcc")),
+        "mle": ([], rd.subjects.mle(panel)),
+    }
+    for model, (options, expected) in calls.items():
+        prefix = tmp_path / model
+        assert main(["subjects", long, "--model", model, *options, "-o", str(prefix)]) == 0
+        assert_tables_equal(prefix, expected)
+    written = pd.read_csv(tmp_path / "mle_contents.csv")
+    np.testing.assert_allclose(written["ambiguity"], calls["mle"][1].contents["ambiguity"],
+                               rtol=1e-12)
+    capsys.readouterr()
+    assert main(["subjects", long, "--model", "mle", "--no-content-ambiguity"]) == 0
+    header = capsys.readouterr().out.splitlines()[1]
+    summary = rd.subjects.mle(panel, content_ambiguity=False).summary
+    assert header.startswith("mle_co: maximum likelihood without content ambiguity")
+    assert f"{summary['n_iterations']} iterations, converged" in header
+    assert f"log-likelihood {summary['loglikelihood']:.4f}" in header
+
+
+def test_subjects_reads_columns_named_by_option(tmp_path, capsys):
+    path = tmp_path / "lab.xlsx"
+    pd.DataFrame({"clip": ["007", "007", "8", "8", "8"], "who": [1, 2, 1, 2, 2],
+                  "grade": [7, 6, 1, 2, 3], "pass": [0, 0, 0, 0, 1]}).to_excel(path, index=False)
+    assert main(["subjects", str(path), "--model", "mos", "--stimulus-col", "clip",
+                 "--subject-col", "who", "--rating-col", "grade", "--repetition-col", "pass",
+                 "-K", "7"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].endswith("2 stimuli, 2 subjects, 5 ratings")
+    assert "repetition 'pass'" in lines[0]
+    assert lines[-1] == "rejected subjects: none (mos keeps every subject)"
+
+
+def test_subjects_keeps_ids_as_written(tmp_path, capsys):
+    path = tmp_path / "long.csv"
+    path.write_text("video,subject,rating\n007,01,5\n007,02,4\n8,01,2\n8,02,1\n")
+    assert main(["subjects", str(path), "--model", "bt500", "-o", str(tmp_path / "r")]) == 0
+    assert (tmp_path / "r_stimuli.csv").read_text().splitlines()[1].startswith("007,")
+    assert (tmp_path / "r_subjects.csv").read_text().splitlines()[1].startswith("01,")
+
+
+@pytest.mark.data
+def test_subjects_screenings_of_nflx_public(nflx):
+    out = run_subjects("nflx-public", "--model", "bt500")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0] == "nflx-public: 79 stimuli, 26 subjects, 2054 ratings"
+    assert len(lines) == 2 + 1 + 26 + 1
+    assert lines[-1] == "rejected subjects (1 of 26): 2"
+    out = run_subjects("nflx-public", "--model", "p913")
+    assert out.stdout.splitlines()[-1] == "rejected subjects (4 of 26): 3 4 9 12"
+
+
+@pytest.mark.data
+def test_subjects_models_of_vqeg_hd3(vqeg_hd3, tmp_path):
+    out = run_subjects("vqeg-hd3", "-o", str(tmp_path / "hd3"))
+    assert out.returncode == 0, out.stderr
+    assert_tables_equal(tmp_path / "hd3", rd.subjects.p910(vqeg_hd3))
+    out = run_subjects("vqeg-hd3", "--model", "mle")
+    lines = out.stdout.splitlines()
+    res = rd.subjects.mle(vqeg_hd3)
+    assert lines[1].startswith(f"mle: maximum likelihood with content ambiguity (Li & Bampis "
+                               f"2017); {res.summary['n_iterations']} iterations, converged")
+    rows = [line.split() for line in lines[3:-1]]
+    np.testing.assert_allclose([float(r[6]) for r in rows], res.subjects["inconsistency"],
+                               atol=5e-5)
+
+
+SUBJECTS_ERRORS = [
+    (["koniq10k"], "holds rating counts per stimulus", False),
+    (["nflx"], "did you mean nflx-public?", False),
+    (["{dir}/nosub.csv"], "need a subject column", False),
+    (["{dir}/bad.json"], "bad.json: cannot read it as a sureal dataset file", False),
+    (["{dir}/bad.py"], "bad.py: cannot read it as a sureal dataset file", False),
+    (["{dir}/out_of_range.csv"], "rating 6 is outside 1..5", False),
+    (["{long}", "-o", "{dir}/x.csv"], "--output takes a prefix", True),
+    (["{long}", "--model", "p910", "--ci", "t"], "--ci is for mos", True),
+    (["{long}", "--correlation-method", "srcc"], "needs --model correlation", True),
+    (["{long}", "--content-ambiguity"], "need --model mle", True),
+    (["{dir}/nosub.csv", "--model", "mle", "--subject-col", "stimulus"],
+     "gives no source content per stimulus", True),
+    (["{wide}", "--wide", "--rating-col", "x"], "--wide reads one column per subject", True),
+    (["{sureal}", "--wide"], "is a sureal dataset file", True),
+    (["nflx-public", "-K", "7"], "nflx-public is a dataset", True),
+    (["{long}", "--model", "p911"], "invalid choice: 'p911'", True),
+    (["{long}", "--level", "1"], "strictly between 0 and 1", True),
+]
+
+
+@pytest.mark.parametrize(("args", "fragment", "usage"), SUBJECTS_ERRORS,
+                         ids=lambda a: " ".join(a) if isinstance(a, list) else None)
+def test_subjects_errors_are_one_line(panel_files, tmp_path, args, fragment, usage, capsys):
+    (tmp_path / "nosub.csv").write_text("stimulus,rating\na,5\nb,4\n")
+    (tmp_path / "out_of_range.csv").write_text("stimulus,subject,rating\na,x,6\n")
+    (tmp_path / "bad.json").write_text('{"dis_videos": [')
+    (tmp_path / "bad.py").write_text("dis_videos = [\n")
+    argv = ["subjects", *(a.format(dir=tmp_path, **panel_files) for a in args)]
+    try:
+        status = main(argv)
+    except SystemExit as exit_info:  # argparse's own
+        status = exit_info.code
+    assert status == 2
+    captured = capsys.readouterr()
+    line = assert_one_line(captured.err, fragment)
+    assert line.startswith("ratingdist subjects: error: ")
+    assert line.endswith("(see ratingdist subjects --help)") == usage
+    assert captured.out == ""
+
+
+def test_subjects_error_in_a_fresh_process(tmp_path):
+    out = run_subjects(str(tmp_path / "missing.csv"))
+    assert_one_line_error(out, "'", "missing.csv' is neither a dataset")
+    out = run_subjects("nflx-public", "--model", "frobnicate")
+    assert_one_line_error(out, "invalid choice", "(see ratingdist subjects --help)")

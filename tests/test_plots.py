@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -244,3 +245,148 @@ def test_figures_of_a_real_dataset(vqeg, tmp_path):
         fig.savefig(path, dpi=60)
         assert path.stat().st_size > 10_000
         assert_drawn(fig)
+
+
+# -- subjects --------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def panel() -> rd.Ratings:
+    """A complete panel of 30 stimuli and 8 subjects with known biases and spreads."""
+    rng = np.random.default_rng(6)
+    bias = np.array([0.6, 0.0, -0.5, 0.0, 0.2, -0.2, 0.0, 0.3])
+    sd = np.array([0.4, 0.6, 1.0, 0.5, 0.5, 0.8, 0.8, 0.5])
+    u = rng.uniform(1.5, 4.5, (30, 1)) + bias + rng.normal(0, sd, (30, 8))
+    wide = pd.DataFrame(np.clip(np.rint(u), 1, 5).astype(int),
+                        columns=[f"obs{i}" for i in range(8)])
+    return rd.Ratings.from_wide(wide)
+
+
+def errorbars(ax) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray | None]]:
+    """(label, x, y, [low, high] per point or None) of every errorbar drawn into ``ax``."""
+    out = []
+    for container in ax.containers:
+        line, _, bars = container.lines
+        x, y = (np.asarray(v, dtype=float) for v in line.get_data())
+        segments = None
+        if bars:
+            segments = np.array([[s[0][1], s[1][1]] for s in bars[0].get_segments()])
+        out.append((container.get_label(), x, y, segments))
+    return out
+
+
+def test_subject_bias_draws_every_subject_with_its_interval(panel):
+    res = rd.subjects.p910(panel)
+    fig = plots.subject_bias(res)
+    assert_drawn(fig)
+    ax = fig.axes[0]
+    assert ax.get_title() == "p910: 8 subjects, 0 marked rejected"
+    assert [t.get_text() for t in ax.get_xticklabels()] == [f"obs{i}" for i in range(8)]
+    (bias_label, bx, by, bbars), (inc_label, ix, iy, ibars) = errorbars(ax)
+    sub = res.subjects
+    assert (bias_label, inc_label) == ("bias Δ", "inconsistency υ")
+    np.testing.assert_allclose(by, sub["bias"])
+    np.testing.assert_allclose(bbars, sub[["bias_ci_low", "bias_ci_high"]])
+    np.testing.assert_allclose(iy, sub["inconsistency"])
+    np.testing.assert_allclose(ibars, sub[["inconsistency_ci_low", "inconsistency_ci_high"]])
+    assert np.all(bx < np.arange(8)) and np.all(ix > np.arange(8))  # side by side
+
+
+def test_subject_bias_marks_the_rejected_subjects(panel):
+    res = rd.subjects.p910(panel)
+    marked = ["obs2", "obs5"]
+    fig = plots.subject_bias(res, rejected=marked)
+    ax = fig.axes[0]
+    assert ax.get_title() == "p910: 8 subjects, 2 marked rejected"
+    red = [t.get_text() for t in ax.get_xticklabels() if t.get_color() == "C3"]
+    assert red == marked
+    drawn = {label: (x, y) for label, x, y, _ in errorbars(ax)}
+    x, y = drawn["bias Δ, rejected"]
+    assert np.allclose(np.rint(x), [2, 5])
+    np.testing.assert_allclose(y, res.subjects["bias"].to_numpy()[[2, 5]])
+    assert len(ax.patches) == 2  # a shaded column per rejected subject
+    # by default the analysis' own rejections are marked
+    p913 = rd.subjects.p913(panel)
+    assert p913.rejected.tolist() == ["obs6"]
+    fig = plots.subject_bias(p913)
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels() if t.get_color() == "C3"] == (
+        ["obs6"])
+
+
+def test_subject_bias_of_p913_shows_the_bias_alone(panel):
+    res = rd.subjects.p913(panel)
+    fig = plots.subject_bias(res, rejected=[])
+    assert fig.axes[0].get_title() == "p913: 8 subjects, 0 marked rejected"
+    ((label, _, y, bars),) = errorbars(fig.axes[0])
+    assert label == "bias Δ" and bars is None
+    np.testing.assert_allclose(y, res.subjects["bias"])
+
+
+def test_subject_bias_draws_into_a_given_axes_and_checks_its_input(panel):
+    fig = Figure()
+    ax = fig.add_subplot()
+    assert plots.subject_bias(rd.subjects.p910(panel), ax=ax, title="t") is fig
+    assert ax.get_title() == "t"
+    with pytest.raises(ValueError, match="bt500 analysis estimates no subject bias"):
+        plots.subject_bias(rd.subjects.bt500(panel))
+    with pytest.raises(ValueError, match="unknown stimulus id 'nobody'"):
+        plots.subject_bias(rd.subjects.p910(panel), rejected=["nobody"])
+    with pytest.raises(TypeError, match="expected a subject analysis"):
+        plots.subject_bias(panel.counts())
+
+
+def test_stimulus_quality_sorts_and_overlays_analyses(panel):
+    mos, p910 = rd.subjects.mos(panel), rd.subjects.p910(panel)
+    fig = plots.stimulus_quality({"MOS": mos, "P.910": p910}, title="panel")
+    assert_drawn(fig)
+    ax = fig.axes[0]
+    assert ax.get_title() == "panel"
+    assert ax.get_xlabel() == "stimulus, sorted by MOS quality"
+    order = np.argsort(mos.stimuli["quality"].to_numpy(), kind="stable")
+    for (label, x, y, bars), res in zip(errorbars(ax), (mos, p910)):
+        assert label == {"mos": "MOS", "p910": "P.910"}[res.method]
+        st = res.stimuli.iloc[order]
+        np.testing.assert_allclose(y, st["quality"])
+        np.testing.assert_allclose(bars, st[["ci_low", "ci_high"]])
+        assert np.allclose(np.rint(x), np.arange(len(st)))
+    assert np.all(np.diff(errorbars(ax)[0][2]) >= 0)
+    # a sequence is labelled by the methods, unsorted keeps the order
+    fig = plots.stimulus_quality([mos, p910], sort=False)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["mos", "p910"]
+    np.testing.assert_allclose(errorbars(ax)[1][2], p910.stimuli["quality"])
+
+
+def test_stimulus_quality_leaves_out_what_has_no_interval_or_quality():
+    wide = pd.DataFrame({"s1": [5, 4, 2], "s2": [4, None, 1]}, index=["a", "b", "c"])
+    res = rd.subjects.mos(rd.Ratings.from_wide(wide))  # "b" has one rating: infinite interval
+    ((_, _, y, bars),) = errorbars(plots.stimulus_quality(res, sort=False).axes[0])
+    assert np.allclose(y, [4.5, 4.0, 1.5])
+    assert np.allclose(bars[1], [4.0, 4.0]) and np.isfinite(bars).all()
+    screened = rd.subjects.mos(rd.Ratings.from_wide(wide))
+    screened.stimuli.loc[1, ["quality", "ci_low", "ci_high"]] = np.nan  # no rater kept
+    ((_, x, y, _),) = errorbars(plots.stimulus_quality(screened, sort=False).axes[0])
+    assert np.allclose(x, [0, 2]) and np.allclose(y, [4.5, 1.5])
+
+
+def test_stimulus_quality_checks_its_input(panel):
+    other = rd.Ratings.from_wide(panel.to_frame().pivot(
+        index="stimulus", columns="subject", values="rating").iloc[:5])
+    with pytest.raises(ValueError, match="same stimuli"):
+        plots.stimulus_quality([rd.subjects.mos(panel), rd.subjects.mos(other)])
+    with pytest.raises(ValueError, match="no analyses"):
+        plots.stimulus_quality({})
+    with pytest.raises(TypeError, match="expected a subject analysis"):
+        plots.stimulus_quality(panel)
+
+
+@pytest.mark.data
+def test_subject_figures_of_nflx_public(nflx, tmp_path):
+    p910 = rd.subjects.p910(nflx)
+    bt500 = rd.subjects.bt500(nflx)
+    fig = plots.subject_bias(p910, rejected=bt500.rejected)
+    red = [t.get_text() for t in fig.axes[0].get_xticklabels() if t.get_color() == "C3"]
+    assert red == ["2"]
+    fig.savefig(tmp_path / "bias.png", dpi=60)
+    assert_drawn(fig)
+    fig = plots.stimulus_quality({"MOS": rd.subjects.mos(nflx), "P.910": p910})
+    assert_drawn(fig)
+    assert len(errorbars(fig.axes[0])[1][1]) == 79

@@ -154,7 +154,7 @@ def test_sureal_datasets(nflx, vqeg_hd3) -> None:
          r"row 2 \(stimulus 'b', subject 's1'\), column 'rating': rating 2\.5 is not a whole"),
         ({"rating": [4, 5, 2, None, 2, 3]},
          r"row 3 \(stimulus 'b', subject 's2'\), column 'rating': rating nan is missing"),
-        ({"rating": [4, 5, 2, "x", 2, 3]}, r"row 3 .*: rating 'x' is not a number"),
+        ({"rating": [4, 5, 2, "x", 2, 3]}, r"row 3 .*: rating 'x' is a string, not a number"),
         ({"subject": ["s1", None, "s1", "s2", "s2", "s1"]}, r"row 1, column 'subject': id is "),
     ],
 )
