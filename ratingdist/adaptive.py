@@ -171,8 +171,10 @@ class AdaptiveResult:
         of each threshold set (``group`` is ``"all"`` for shared thresholds); pinned ones have
         se = 0. Wald 95 % intervals from the observed information with the stimulus parameters
         eliminated (Schur complement).
-    lapse : DataFrame (group, value, se, ci_low, ci_high), empty without a lapse; intervals
-        clipped to [0, 1).
+    lapse : DataFrame (group, value, se, ci_low, ci_high, at_bound), empty without a lapse;
+        intervals clipped to [0, 1]. A lapse on its bound 0 (``at_bound``) has its se from its
+        own curvature with the other shared parameters eliminated, a diagnostic only (the Wald
+        interval does not hold on a boundary), and no covariances.
     table : per-stimulus DataFrame: id, groups, n_groups, n, mu, sigma, nll, converged, limit,
         at_bound, iterations. ``limit``: σ_j → 0 (reported as 0; the fit sits at the σ floor,
         where its likelihood equals the limit's to double precision) or, for ratings only in
@@ -186,7 +188,8 @@ class AdaptiveResult:
     identification : the identification rule, in words; ``identified_by_rule`` the groups
         whose thresholds are identified only under it (they share no stimulus with the
         reference group).
-    covariance : DataFrame, the asymptotic covariance of the free shared parameters.
+    covariance : DataFrame, the asymptotic covariance of the free shared parameters (inverse
+        of the profile Hessian; inf on the diagonal where it is singular).
     """
 
     def __init__(self, study, family, thresholds_mode, lapse_mode, scale_mode, fixed, fit,
@@ -207,17 +210,13 @@ class AdaptiveResult:
         n = len(study.ids)
         P = problem["P"]
         S = fit["S"]
-        cov = np.full((P, P), np.inf)
-        if P:
-            try:
-                cov = np.linalg.inv(S)
-                if not np.all(np.isfinite(cov)) or np.any(np.diag(cov) < 0):
-                    cov = np.full((P, P), np.inf)
-            except np.linalg.LinAlgError:
-                pass
+        lam_idx = problem["lam_idx"]
+        bound = np.zeros(P, bool)
+        bound[lam_idx] = (fit["lam"] <= 0.0) | (fit["lam"] >= joint.LAPSE_MAX)
+        self._lapse_at_bound = bound[lam_idx]
+        cov = _covariance(S, bound)
         self.covariance = pd.DataFrame(cov, index=names, columns=names)
-        se = np.sqrt(np.diag(cov)) if P else np.zeros(0)
-        self._se = se
+        self._se = np.sqrt(np.diag(cov))
         self.n_params = (2 * n if scale_mode == "per-stimulus" else n + 1) + P - (
             1 if problem["rho_idx"] >= 0 else 0
         )
@@ -254,16 +253,18 @@ class AdaptiveResult:
 
     @property
     def lapse(self) -> pd.DataFrame:
-        cols = ["group", "value", "se", "ci_low", "ci_high"]
+        cols = ["group", "value", "se", "ci_low", "ci_high", "at_bound"]
         if self.lapse_mode is None:
             return pd.DataFrame(columns=cols)
         lab = ["all"] if self.lapse_mode == "shared" else [_label(g) for g in self._study.groups]
         rows = []
-        for lv, s, name in zip(self._fit["lam"], self._problem["lam_idx"], lab):
+        for lv, s, name, b in zip(self._fit["lam"], self._problem["lam_idx"], lab,
+                                  self._lapse_at_bound):
             se = float(self._se[s])
             rows.append({
                 "group": name, "value": float(lv), "se": se,
                 "ci_low": max(0.0, lv - _Z95 * se), "ci_high": min(1.0, lv + _Z95 * se),
+                "at_bound": bool(b),
             })
         return pd.DataFrame(rows, columns=cols)
 
@@ -371,6 +372,30 @@ class AdaptiveResult:
         """Likelihood-ratio test against a nested fit (default: :meth:`fixed`); see
         :func:`lr_test`."""
         return lr_test(self.fixed() if other is None else other, self)
+
+
+def _covariance(S: NDArray, bound: NDArray[np.bool_]) -> NDArray:
+    """Inverse of the profile Hessian S over the coordinates off their bounds (inf where S is
+    singular there); a coordinate on its bound gets the variance 1/(S_bb − S_bf S_ff⁻¹ S_fb)
+    from its own curvature with the free coordinates eliminated (inf if not positive) and no
+    covariances."""
+    P = len(S)
+    cov = np.zeros((P, P))
+    free = ~bound
+    Sff = S[np.ix_(free, free)]
+    try:
+        inv = np.linalg.inv(Sff) if free.any() else np.zeros((0, 0))
+        ok = np.all(np.isfinite(inv)) and np.all(np.diag(inv) > 0)
+    except np.linalg.LinAlgError:
+        ok = False
+    if not ok:
+        return np.where(np.eye(P, dtype=bool), np.inf, 0.0)
+    cov[np.ix_(free, free)] = inv
+    for b in np.flatnonzero(bound):
+        sfb = S[free, b]
+        curv = S[b, b] - sfb @ inv @ sfb
+        cov[b, b] = 1.0 / curv if curv > 0 else np.inf
+    return cov
 
 
 def lr_test(restricted: AdaptiveResult, general: AdaptiveResult) -> pd.Series:

@@ -48,6 +48,8 @@ _NEG_INF = -np.inf
 BLOCK_RADIUS = 4.0
 #: Newton decrement (NLL units, relative to 1 + NLL) at which a block counts as converged.
 BLOCK_TOL = 1e-13
+#: Iterations a restart gets before it is compared with the best block found so far.
+RESTART_MAXIT = 30
 #: Stimuli per reduction chunk (fixed, so sums do not depend on the number of threads).
 CHUNK = 256
 
@@ -163,7 +165,7 @@ def _stim_eval(fam, mu, ls, a0, a1, counts, cell_tset, cell_lset, tau, lam, laps
         lv = lam[cell_lset[c]] if lapse else 0.0
         fc = cell_nll(fam, mu, ls, tau[cell_tset[c]], lv, lapse, counts[c], K, grad, hess, work,
                       v, w)
-        if fc == _INF:
+        if not fc < _INF:  # also NaN
             return _INF, 0.0, 0.0, 0.0, 0.0, 0.0
         f += fc
         g0 += grad[0]
@@ -180,8 +182,10 @@ def _block_newton(fam, mu, ls, free_ls, lo, hi, a0, a1, counts, cell_tset, cell_
     """Projected trust-region Newton on one stimulus' (μ, log σ), log σ kept in [lo, hi].
 
     A log σ on its bound with the gradient pointing out is fixed and μ solved alone. Converged:
-    the Newton decrement is below BLOCK_TOL·(1 + NLL), or no descent is left and the gradient is
-    at rounding level. Returns (μ, log σ, NLL, converged, iterations).
+    the gradient in natural units (σ·∂/∂μ, ∂/∂log σ) is below 1e-10·(1 + NLL) (this also ends
+    the approach to a σ → 0 limit, whose likelihood is then the limit's to double precision), or
+    the Newton decrement is below BLOCK_TOL·(1 + NLL).
+    Returns (μ, log σ, NLL, converged, iterations).
     """
     f, g0, g1, h00, h01, h11 = _stim_eval(fam, mu, ls, a0, a1, counts, cell_tset, cell_lset, tau,
                                           lam, lapse, K, scr)
@@ -190,9 +194,11 @@ def _block_newton(fam, mu, ls, free_ls, lo, hi, a0, a1, counts, cell_tset, cell_
     for it in range(maxit):
         sig = math.exp(ls)
         f1 = free_ls and not ((ls <= lo and g1 > 0.0) or (ls >= hi and g1 < 0.0))
+        small = abs(g0) * sig <= 1e-10 * (1.0 + f) and (not f1 or abs(g1) <= 1e-10 * (1.0 + f))
+        if small:  # gradient at rounding level in natural units (also on the way to σ → 0)
+            return mu, ls, f, True, it
         d0, d1, newton = _trust_step(g0, g1, h00, h01, h11, sig, 1.0, True, f1, BLOCK_RADIUS)
         dec = -(g0 * d0 + g1 * d1)
-        small = abs(g0) * sig <= 1e-10 * (1.0 + f) and (not f1 or abs(g1) <= 1e-10 * (1.0 + f))
         if (newton and dec <= BLOCK_TOL * (1.0 + f)) or not dec > 0.0:
             return mu, ls, f, newton or small, it
         t = 1.0
@@ -224,9 +230,11 @@ def solve_blocks(fam, theta, active, ptr, counts, cell_tset, cell_lset, tau, lam
                  ls_common, lo, hi, K, maxit, restarts):
     """Every active stimulus' block solved at fixed shared parameters, from ``theta`` (n, 2).
 
-    With ``restarts`` each block is also started from a concentrated member on its modal
-    category and from a wide member at its mean rating, and the best of the three kept (with a
-    lapse the block likelihood can have a local optimum besides the σ → 0 corner). Returns
+    With ``restarts`` each block is also started from a wide member at its mean rating, from a
+    member concentrated on each rated category and from one split at each threshold between
+    two rated categories (each run for RESTART_MAXIT iterations, the best one to the end), and
+    the best kept (with a lapse the block likelihood has local optima besides the σ → 0
+    corners). Returns
     (theta, nll (n,), converged (n,), iterations (n,)).
     """
     n = theta.shape[0]
@@ -259,24 +267,36 @@ def solve_blocks(fam, theta, active, ptr, counts, cell_tset, cell_lset, tau, lam
             for k in range(K):
                 var += (k + 1.0 - mean) ** 2 * pooled[k]
             var /= tot
-            mode = 0
-            for k in range(K):
-                if pooled[k] > pooled[mode]:
-                    mode = k
             tr = tau[cell_tset[a0]]
-            low = tr[mode - 1] if mode > 0 else tr[0] - 1.0
-            up = tr[mode] if mode < K - 1 else tr[K - 2] + 1.0
-            for r in range(2):
+            # starts: wide at the mean; concentrated on each rated category; split at each
+            # threshold between two rated categories
+            for r in range(2 * K):
                 if r == 0:
+                    s0, s1 = mean, math.log(math.sqrt(var) + 0.5)
+                elif r <= K:
+                    k = r - 1
+                    if pooled[k] <= 0.0:
+                        continue
+                    low = tr[k - 1] if k > 0 else tr[0] - 1.0
+                    up = tr[k] if k < K - 1 else tr[K - 2] + 1.0
                     s0, s1 = 0.5 * (low + up), math.log(max(0.1 * (up - low), math.exp(lo)))
                 else:
-                    s0, s1 = mean, math.log(math.sqrt(var) + 0.5)
+                    i = r - K - 1
+                    if pooled[i] <= 0.0 or pooled[i + 1] <= 0.0:
+                        continue
+                    low = tr[i - 1] if i > 0 else tr[0] - 1.0
+                    up = tr[i + 1] if i + 1 < K - 1 else tr[K - 2] + 1.0
+                    s0, s1 = tr[i], math.log(max(0.05 * (up - low), math.exp(lo)))
                 if common:
                     s1 = ls_common
                 rm, rl, rf, rc, ri = _block_newton(fam, s0, s1, not common, lo, hi, a0, a1,
                                                    counts, cell_tset, cell_lset, tau, lam, lapse,
-                                                   K, maxit, scr)
+                                                   K, RESTART_MAXIT, scr)
                 if rf < bf - 1e-12 * (1.0 + abs(bf)):
+                    if not rc:  # the better basin: solved to the end
+                        rm, rl, rf, rc, ri = _block_newton(fam, rm, rl, not common, lo, hi, a0,
+                                                           a1, counts, cell_tset, cell_lset, tau,
+                                                           lam, lapse, K, maxit, scr)
                     bm, bl, bf, bc, bi = rm, rl, rf, rc, ri
         out[j, 0] = bm
         out[j, 1] = bl
@@ -293,9 +313,10 @@ def assemble(fam, theta, active, ptr, counts, cell_tset, cell_lset, tau, lam, la
 
     Returns (nll (n,), grad (n, 2) of the stimulus blocks, free_ls (n,) (log σ_j not held by an
     active bound), gs (P,) shared gradient, gcorr (P,) = Σ_j H_sj H_jj⁻¹ g_j, S (P, P) =
-    H_ss − Σ_j H_sj H_jj⁻¹ H_js). A block direction with no curvature (a stimulus at the σ floor
-    whose cells do not depend on μ to double precision) is not eliminated: it couples to
-    nothing.
+    H_ss − Σ_j H_sj H_jj⁻¹ H_js, D (n, 2, P) = −H_jj⁻¹ H_js, the first-order change of the
+    block optima with the shared parameters). A block direction with no curvature (a stimulus
+    at the σ floor whose cells do not depend on μ to double precision) is not eliminated: it
+    couples to nothing.
     """
     n = theta.shape[0]
     nch = (n + CHUNK - 1) // CHUNK
@@ -305,6 +326,7 @@ def assemble(fam, theta, active, ptr, counts, cell_tset, cell_lset, tau, lam, la
     gs_c = np.zeros((nch, P))
     gc_c = np.zeros((nch, P))
     S_c = np.zeros((nch, P, P))
+    D = np.zeros((n, 2, P))
     Kp = K + 2
     for ch in nb.prange(nch):
         grad, hess, work, v, w = _scratch(K)
@@ -378,6 +400,8 @@ def assemble(fam, theta, active, ptr, counts, cell_tset, cell_lset, tau, lam, la
                 a = touched[x]
                 u0 = i00 * C[0, a] + i01 * C[1, a]
                 u1 = i01 * C[0, a] + i11 * C[1, a]
+                D[j, 0, a] = -u0
+                D[j, 1, a] = -u1
                 gc_c[ch, a] += u0 * g0 + u1 * g1
                 for y in range(nt):
                     b = touched[y]
@@ -394,7 +418,7 @@ def assemble(fam, theta, active, ptr, counts, cell_tset, cell_lset, tau, lam, la
         gs += gs_c[ch]
         gc += gc_c[ch]
         S += S_c[ch]
-    return nll, gst, free_ls, gs, gc, S
+    return nll, gst, free_ls, gs, gc, S, D
 
 
 # ---------------------------------------------------------------------------------------------
@@ -427,8 +451,10 @@ def _descent_step(S, g):
 def solve(problem, theta, tau, lam, ls_common):
     """Joint maximum likelihood: Newton's method on the shared parameters with the stimulus
     blocks profiled out, a backtracking line search on the profile NLL (each trial point's blocks
-    re-solved in parallel from the previous ones), and the blocks re-started from concentrated
-    and wide members before the final check.
+    re-solved in parallel from the previous ones moved by the first-order change
+    −H_jj⁻¹H_js·Δs). With a lapse the blocks are re-started (see :func:`solve_blocks`) at the
+    start and whenever the iteration has converged, until a round of restarts improves nothing;
+    without one every block is convex in (μ/σ, 1/σ) (Pratt 1981) and needs no restarts.
 
     ``problem`` is a dict of the cell arrays: fam, active, ptr, counts, cell_tset, cell_lset,
     lapse, common, tau_idx, lam_idx, rho_idx, P, K. Shared parameters: the thresholds τ (T, K − 1)
@@ -476,14 +502,16 @@ def solve(problem, theta, tau, lam, ls_common):
             tau_, lam_, p["lapse"], p["common"], lsc, lo, hi, tau_idx, lam_idx, rho_idx, P, p["K"],
         )
 
-    theta, nll, conv, iters = blocks(tau, lam, ls_common, theta, True)
+    # without a lapse every block is convex in (μ/σ, 1/σ) (Pratt 1981): no restarts needed
+    multistart = bool(p["lapse"])
+    theta, nll, conv, iters = blocks(tau, lam, ls_common, theta, multistart)
     F = float(nll.sum())
     s = pack(tau, lam, ls_common)
     outer_converged = P == 0
     restarted = False
     it = 0
     for it in range(OUTER_MAXIT if P else 0):  # noqa: B007
-        _, _, _, gs, gc, S = assembled(theta, tau, lam, ls_common)
+        _, _, _, gs, gc, S, D = assembled(theta, tau, lam, ls_common)
         g = gs - gc
         free = np.ones(P, bool)
         on_lo = lam_slots[(s[lam_slots] <= 0.0) & (g[lam_slots] > 0.0)]
@@ -496,7 +524,7 @@ def solve(problem, theta, tau, lam, ls_common):
         slope = float(g @ step)
         tol = 1e-9 * (1.0 + 1e-6 * abs(F))
         if -slope <= tol:
-            if restarted:
+            if restarted or not multistart:
                 outer_converged = True
                 break
             restarted = True  # the blocks from other starts, then check once more
@@ -514,7 +542,13 @@ def solve(problem, theta, tau, lam, ls_common):
                 s_new[lam_slots] = np.clip(s_new[lam_slots], 0.0, LAPSE_MAX)
             tau_n, lam_n, lsc_n = unpack(s_new)
             if np.all(np.diff(tau_n, axis=1) > 0):
-                th_n, nll_n, conv_n, it_n = blocks(tau_n, lam_n, lsc_n, theta, False)
+                move = D @ (s_new - s)  # the blocks follow to first order, by at most 1 unit
+                move[~np.isfinite(move).all(axis=1)] = 0.0
+                big = np.abs(move).max(axis=1) > 1.0
+                move[big] /= np.abs(move[big]).max(axis=1, keepdims=True)
+                th_start = theta + move
+                th_start[:, 1] = np.clip(th_start[:, 1], lo, hi)
+                th_n, nll_n, conv_n, it_n = blocks(tau_n, lam_n, lsc_n, th_start, False)
                 F_n = float(nll_n.sum())
                 pred = float(g @ (s_new - s))
                 if F_n <= F + 1e-4 * pred or (F_n <= F and -pred <= 1e-13 * (1.0 + abs(F))):
@@ -527,7 +561,7 @@ def solve(problem, theta, tau, lam, ls_common):
         s, tau, lam, ls_common = s_new, tau_n, lam_n, lsc_n
         theta, nll, conv, iters, F = th_n, nll_n, conv_n, it_n, F_n
         restarted = False
-    nll_j, gst, free_ls, gs, gc, S = assembled(theta, tau, lam, ls_common)
+    nll_j, gst, free_ls, gs, gc, S, _ = assembled(theta, tau, lam, ls_common)
     active = p["active"]
     parts = [np.abs(gst[active, 0]), np.abs(gst[active & free_ls, 1])]
     free = np.ones(P, bool)
