@@ -3,7 +3,7 @@
 Run by hand (not part of the tests):
 
     RATINGDIST_DATA_DIR=../shared/data python benchmarks/bench_adaptive.py [--stimuli N]
-        [--coverage 200] [--skip-koniq]
+        [--lapse-stimuli N] [--coverage 200] [--skip-koniq]
 
 Prints wall-clock seconds, and in brackets the CPU seconds of all threads (telling on a shared
 machine), warm (the Numba kernels compiled and cached by a small run first):
@@ -11,8 +11,10 @@ machine), warm (the Numba kernels compiled and cached by a small run first):
 1. KonIQ-10k (10,073 stimuli, one group), thresholds="shared", normal and logistic, without and
    with a lapse: time, NLL and AIC against the reference thresholds k + ½ (``.fixed()``), the
    learned thresholds with their standard errors, max |gradient|;
-2. a synthetic two-group study of ``--stimuli`` stimuli (default 10^5; 25 ratings per group and
-   stimulus, per-group thresholds and lapses): time and recovery of the thresholds;
+2. a synthetic two-group study drawn with per-group thresholds and lapses (25 ratings per group
+   and stimulus): ``--stimuli`` stimuli (default 10^5) fitted without a lapse (per-group
+   thresholds), ``--lapse-stimuli`` (default 2·10^4) with per-group lapses: time and recovery
+   of the thresholds;
 3. coverage of the 95 % threshold intervals over ``--coverage`` simulated studies (60 stimuli,
    two groups, 40 ratings per cell, per-group thresholds and lapses).
 """
@@ -83,21 +85,19 @@ def koniq() -> None:
             print(f"      thresholds {tau}{lam}")
 
 
-def large(n: int) -> None:
+def large(n: int, lapse: str | None) -> None:
     counts = simulate(0, n, 25)
-    took, res = timed(
-        lambda: rd.fit_adaptive(counts, thresholds="per-group", lapse="per-group")
-    )
+    took, res = timed(lambda: rd.fit_adaptive(counts, thresholds="per-group", lapse=lapse))
     th = res.thresholds
     free = ~th["pinned"].to_numpy()
     z = (th["value"].to_numpy() - TRUE_TAU.ravel())[free] / th["se"].to_numpy()[free]
     print(
-        f"two groups × {n} stimuli, per-group thresholds and lapses: {took}  converged "
-        f"{res.converged}  max|grad| {res.grad_max:.2g}  outer iterations "
-        f"{res._fit['outer_iterations']}"
+        f"two groups × {n} stimuli, per-group thresholds, lapse={lapse}: {took}  converged "
+        f"{res.converged}  max|grad| {res.grad_max:.2g}  NLL {res.nll:.1f}"
     )
     print(f"  (estimate − truth)/se of the free thresholds: {np.round(z, 2).tolist()}")
-    print(f"  lapses {res.lapse['value'].round(5).tolist()} (truth {TRUE_LAPSE.tolist()})")
+    if lapse is not None:
+        print(f"  lapses {res.lapse['value'].round(5).tolist()} (truth {TRUE_LAPSE.tolist()})")
 
 
 def coverage(studies: int) -> None:
@@ -122,6 +122,7 @@ def coverage(studies: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--stimuli", type=int, default=100_000)
+    ap.add_argument("--lapse-stimuli", type=int, default=20_000)
     ap.add_argument("--coverage", type=int, default=200)
     ap.add_argument("--skip-koniq", action="store_true")
     args = ap.parse_args()
@@ -132,7 +133,8 @@ def main() -> None:
     rd.fit_adaptive(simulate(0, 50, 10), thresholds="per-group", lapse="per-group")  # compile
     if not args.skip_koniq:
         koniq()
-    large(args.stimuli)
+    large(args.stimuli, None)
+    large(args.lapse_stimuli, "per-group")
     coverage(args.coverage)
 
 

@@ -36,7 +36,7 @@ True
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -89,6 +89,29 @@ def _check_values(values: NDArray, where) -> NDArray[np.int64]:
 
 def _study(counts, groups, stimuli) -> _Study:
     """Validate the input forms of :func:`fit_adaptive` into cells."""
+    if isinstance(counts, Mapping):
+        if groups is not None or stimuli is not None:
+            raise ValueError("groups= and stimuli= go with row counts, not with a mapping")
+        if not counts:
+            raise ValueError("counts: the mapping of groups holds no group")
+        parts = {g: as_counts(c) for g, c in counts.items()}
+        first, K = next((g, c.K) for g, c in parts.items())
+        for g, c in parts.items():
+            if c.K != K:
+                raise ValueError(
+                    f"group {g!r} has K = {c.K} categories, group {first!r} has K = {K}"
+                )
+        rows = RatingCounts._new(
+            np.arange(sum(len(c) for c in parts.values())),
+            np.vstack([c.counts for c in parts.values()]),
+        )
+        labels = np.concatenate([np.full(len(c), i) for i, c in enumerate(parts.values())])
+        ids = np.concatenate([np.asarray(c.ids, dtype=object) for c in parts.values()])
+        st = _study(rows, labels, ids)
+        names = np.empty(len(parts), dtype=object)
+        names[:] = list(parts)
+        return _Study(st.ids, names[st.groups.astype(np.int64)], st.cell_stim, st.cell_group,
+                      st.counts)
     if groups is None and stimuli is None and not isinstance(counts, RatingCounts):
         arr = np.asarray(counts)
         if arr.ndim == 3:
@@ -451,8 +474,9 @@ def fit_adaptive(
     Parameters
     ----------
     counts : a RatingCounts (one group); a (G, n, K) integer array (group, stimulus, category;
-        a stimulus with all-zero counts in a group was not rated there); or a RatingCounts or
-        (rows, K) array with ``groups`` (and optionally ``stimuli``) labels per row.
+        a stimulus with all-zero counts in a group was not rated there); a mapping
+        {group: RatingCounts} (stimuli matched by id); or a RatingCounts or (rows, K) array
+        with ``groups`` (and optionally ``stimuli``) labels per row.
     family : ``"normal"`` or ``"logistic"`` latent on the rating axis.
     groups : group label of each row (the first label to appear is the reference group).
     stimuli : stimulus label of each row (default: the ids of ``counts``); the same stimulus in

@@ -299,6 +299,21 @@ def test_labelled_rows_equal_array_form():
     np.testing.assert_allclose(a.thresholds["value"], b.thresholds["value"], atol=1e-9)
     assert a.thresholds["group"].unique().tolist() == ["a", "b"]
     assert set(a.table["groups"]) == {"a", "b", "a,b"}
+    by_group = {
+        name: rd.RatingCounts([s for s, x in zip(stim, grp) if x == name],
+                              np.array([r for r, x in zip(rows, grp) if x == name]))
+        for name in "ab"
+    }
+    c = rd.fit_adaptive(by_group, thresholds="per-group", lapse="shared")
+    assert c.nll == pytest.approx(b.nll, rel=1e-12)
+    np.testing.assert_allclose(c.thresholds["value"], b.thresholds["value"], atol=1e-9)
+
+
+def test_k_mismatch_between_groups():
+    groups = {"a": rd.RatingCounts([1, 2], [[1, 2, 3, 4, 5], [5, 4, 3, 2, 1]]),
+              "b": rd.RatingCounts([1, 2], [[1, 2, 3, 4], [4, 3, 2, 1]])}
+    with pytest.raises(ValueError, match="group 'b' has K = 4 categories, group 'a' has K = 5"):
+        rd.fit_adaptive(groups)
 
 
 def test_results_do_not_depend_on_thread_count():

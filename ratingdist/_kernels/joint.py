@@ -184,14 +184,20 @@ def _block_newton(fam, mu, ls, free_ls, lo, hi, a0, a1, counts, cell_tset, cell_
     A log σ on its bound with the gradient pointing out is fixed and μ solved alone. Converged:
     the gradient in natural units (σ·∂/∂μ, ∂/∂log σ) is below 1e-10·(1 + NLL) (this also ends
     the approach to a σ → 0 limit, whose likelihood is then the limit's to double precision), or
-    the Newton decrement is below BLOCK_TOL·(1 + NLL).
-    Returns (μ, log σ, NLL, converged, iterations).
+    the Newton decrement is below BLOCK_TOL·(1 + NLL), or ten iterations gained less than
+    1e-14·(1 + NLL) together (the slow approach to a σ → 0 limit of a logistic latent, whose
+    tails fall only exponentially). Returns (μ, log σ, NLL, converged, iterations).
     """
     f, g0, g1, h00, h01, h11 = _stim_eval(fam, mu, ls, a0, a1, counts, cell_tset, cell_lset, tau,
                                           lam, lapse, K, scr)
     if f == _INF:
         return mu, ls, _INF, False, 0
+    f_back = f  # the NLL 10 iterations ago: a crawl towards a limit has stopped gaining
     for it in range(maxit):
+        if it % 10 == 0:
+            if it > 0 and f_back - f <= 1e-14 * (1.0 + f):
+                return mu, ls, f, True, it
+            f_back = f
         sig = math.exp(ls)
         f1 = free_ls and not ((ls <= lo and g1 > 0.0) or (ls >= hi and g1 < 0.0))
         small = abs(g0) * sig <= 1e-10 * (1.0 + f) and (not f1 or abs(g1) <= 1e-10 * (1.0 + f))
@@ -230,11 +236,12 @@ def solve_blocks(fam, theta, active, ptr, counts, cell_tset, cell_lset, tau, lam
                  ls_common, lo, hi, K, maxit, restarts):
     """Every active stimulus' block solved at fixed shared parameters, from ``theta`` (n, 2).
 
-    With ``restarts`` each block is also started from a wide member at its mean rating, from a
-    member concentrated on each rated category and from one split at each threshold between
-    two rated categories (each run for RESTART_MAXIT iterations, the best one to the end), and
-    the best kept (with a lapse the block likelihood has local optima besides the σ → 0
-    corners). Returns
+    ``restarts`` = 1: each block is also started from a wide member at its mean rating, from a
+    member concentrated on its modal category and from members split at the two thresholds
+    between rated categories with the most ratings on both sides; 2: from members concentrated
+    on every rated category and split at every threshold between two rated categories. Each
+    start runs RESTART_MAXIT iterations, the best one to the end, and the best block is kept
+    (with a lapse the block likelihood has local optima besides the σ → 0 corners). Returns
     (theta, nll (n,), converged (n,), iterations (n,)).
     """
     n = theta.shape[0]
@@ -268,14 +275,29 @@ def solve_blocks(fam, theta, active, ptr, counts, cell_tset, cell_lset, tau, lam
                 var += (k + 1.0 - mean) ** 2 * pooled[k]
             var /= tot
             tr = tau[cell_tset[a0]]
-            # starts: wide at the mean; concentrated on each rated category; split at each
-            # threshold between two rated categories
+            # starts: wide at the mean; concentrated on the modal category; split at the two
+            # thresholds with the most ratings on either side (a lapse pays log(λ/K) for every
+            # rating outside a concentrated member, so other corners cannot win)
+            mode = 0
+            for k in range(K):
+                if pooled[k] > pooled[mode]:
+                    mode = k
+            best1 = -1
+            best2 = -1
+            for i in range(K - 1):
+                if pooled[i] <= 0.0 or pooled[i + 1] <= 0.0:
+                    continue
+                if best1 < 0 or pooled[i] + pooled[i + 1] > pooled[best1] + pooled[best1 + 1]:
+                    best2 = best1
+                    best1 = i
+                elif best2 < 0 or pooled[i] + pooled[i + 1] > pooled[best2] + pooled[best2 + 1]:
+                    best2 = i
             for r in range(2 * K):
                 if r == 0:
                     s0, s1 = mean, math.log(math.sqrt(var) + 0.5)
                 elif r <= K:
                     k = r - 1
-                    if pooled[k] <= 0.0:
+                    if pooled[k] <= 0.0 or (restarts == 1 and k != mode):
                         continue
                     low = tr[k - 1] if k > 0 else tr[0] - 1.0
                     up = tr[k] if k < K - 1 else tr[K - 2] + 1.0
@@ -283,6 +305,8 @@ def solve_blocks(fam, theta, active, ptr, counts, cell_tset, cell_lset, tau, lam
                 else:
                     i = r - K - 1
                     if pooled[i] <= 0.0 or pooled[i + 1] <= 0.0:
+                        continue
+                    if restarts == 1 and i != best1 and i != best2:
                         continue
                     low = tr[i - 1] if i > 0 else tr[0] - 1.0
                     up = tr[i + 1] if i + 1 < K - 1 else tr[K - 2] + 1.0
@@ -453,7 +477,8 @@ def solve(problem, theta, tau, lam, ls_common):
     blocks profiled out, a backtracking line search on the profile NLL (each trial point's blocks
     re-solved in parallel from the previous ones moved by the first-order change
     −H_jj⁻¹H_js·Δs). With a lapse the blocks are re-started (see :func:`solve_blocks`) at the
-    start and whenever the iteration has converged, until a round of restarts improves nothing;
+    start and whenever the iteration has converged, until a round of the likely restarts and
+    then a round of all of them improve nothing;
     without one every block is convex in (μ/σ, 1/σ) (Pratt 1981) and needs no restarts.
 
     ``problem`` is a dict of the cell arrays: fam, active, ptr, counts, cell_tset, cell_lset,
@@ -504,11 +529,11 @@ def solve(problem, theta, tau, lam, ls_common):
 
     # without a lapse every block is convex in (μ/σ, 1/σ) (Pratt 1981): no restarts needed
     multistart = bool(p["lapse"])
-    theta, nll, conv, iters = blocks(tau, lam, ls_common, theta, multistart)
+    theta, nll, conv, iters = blocks(tau, lam, ls_common, theta, 1 if multistart else 0)
     F = float(nll.sum())
     s = pack(tau, lam, ls_common)
     outer_converged = P == 0
-    restarted = False
+    restarted = 0
     it = 0
     for it in range(OUTER_MAXIT if P else 0):  # noqa: B007
         _, _, _, gs, gc, S, D = assembled(theta, tau, lam, ls_common)
@@ -524,14 +549,16 @@ def solve(problem, theta, tau, lam, ls_common):
         slope = float(g @ step)
         tol = 1e-9 * (1.0 + 1e-6 * abs(F))
         if -slope <= tol:
-            if restarted or not multistart:
+            if restarted == 2 or not multistart:
                 outer_converged = True
                 break
-            restarted = True  # the blocks from other starts, then check once more
-            theta2, nll2, conv2, iters2 = blocks(tau, lam, ls_common, theta, True)
+            # the blocks from other starts (the few likely ones; once those gain nothing, all),
+            # then check once more
+            restarted += 1
+            theta2, nll2, conv2, iters2 = blocks(tau, lam, ls_common, theta, restarted)
             F2 = float(nll2.sum())
             if F2 < F - tol:
-                restarted = False
+                restarted = 0
             theta, nll, conv, iters, F = theta2, nll2, conv2, iters2, F2
             continue
         t = 1.0
@@ -548,7 +575,7 @@ def solve(problem, theta, tau, lam, ls_common):
                 move[big] /= np.abs(move[big]).max(axis=1, keepdims=True)
                 th_start = theta + move
                 th_start[:, 1] = np.clip(th_start[:, 1], lo, hi)
-                th_n, nll_n, conv_n, it_n = blocks(tau_n, lam_n, lsc_n, th_start, False)
+                th_n, nll_n, conv_n, it_n = blocks(tau_n, lam_n, lsc_n, th_start, 0)
                 F_n = float(nll_n.sum())
                 pred = float(g @ (s_new - s))
                 if F_n <= F + 1e-4 * pred or (F_n <= F and -pred <= 1e-13 * (1.0 + abs(F))):
@@ -560,7 +587,7 @@ def solve(problem, theta, tau, lam, ls_common):
             break
         s, tau, lam, ls_common = s_new, tau_n, lam_n, lsc_n
         theta, nll, conv, iters, F = th_n, nll_n, conv_n, it_n, F_n
-        restarted = False
+        restarted = 0
     nll_j, gst, free_ls, gs, gc, S, _ = assembled(theta, tau, lam, ls_common)
     active = p["active"]
     parts = [np.abs(gst[active, 0]), np.abs(gst[active & free_ls, 1])]
