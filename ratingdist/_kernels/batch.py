@@ -228,7 +228,6 @@ def fit_gsd(counts, K, maxit):
     nll = np.empty(n)
     iters = np.empty(n, dtype=np.int64)
     conv = np.empty(n, dtype=np.bool_)
-    aux = np.zeros(1)
     for i in nb.prange(n):
         logp = np.empty(K)
         dlogp = np.empty((K, 2))
@@ -240,30 +239,34 @@ def fit_gsd(counts, K, maxit):
         props_w = props * weight
         c0 = shape_at_binomial(psi0, K)
         r_a = min(rho0 / c0, 0.999) if c0 > 0.0 else 0.5
-        t0, t1, best, it, ok = minimize_nll(
-            GSD_BETABINOMIAL, psi0, max(r_a, 1e-3), 1.0, float(K), 0.0, 1.0,
-            aux, props_w, K, maxit, logp, dlogp,
-        )
-        total_it = it
-        psi_best = t0
-        rho_best = shape_at_binomial(t0, K) * t1
-        ok_best = ok
         j_mid = min(max(int(math.floor(psi0)), 1), K - 1)  # noqa: RUF046 (Numba typing)
         r_b = (rho0 - c0) / (1.0 - c0) if c0 < 1.0 else 0.5
         r_b = min(max(r_b, 1e-3), 0.999)
-        for j in range(max(j_mid - 1, 1), min(j_mid + 1, K - 1) + 1):
-            piece_aux[0] = j
-            start = min(max(psi0, j + 1e-3), j + 1.0 - 1e-3)
+        j_lo = max(j_mid - 1, 1)
+        best = np.inf
+        total_it = 0
+        psi_best = psi0
+        rho_best = rho0
+        ok_best = False
+        # piece j_lo − 1 is the beta-binomial one; the piece code is a runtime value, so that
+        # the solver is compiled once for all families (a literal code would specialize it)
+        for j in range(j_lo - 1, min(j_mid + 1, K - 1) + 1):
+            if j < j_lo:
+                code = GSD_BETABINOMIAL
+                s0, s1, lo0, hi0 = psi0, max(r_a, 1e-3), 1.0, float(K)
+            else:
+                code = GSD_MIXTURE
+                piece_aux[0] = j
+                s0, s1, lo0, hi0 = min(max(psi0, j + 1e-3), j + 1.0 - 1e-3), r_b, float(j), j + 1.0
             t0, t1, f, it, ok = minimize_nll(
-                GSD_MIXTURE, start, r_b, float(j), j + 1.0, 0.0, 1.0,
-                piece_aux, props_w, K, maxit, logp, dlogp,
+                code, s0, s1, lo0, hi0, 0.0, 1.0, piece_aux, props_w, K, maxit, logp, dlogp,
             )
             total_it += it
-            if f < best:
+            if j < j_lo or f < best:
                 best = f
                 c = shape_at_binomial(t0, K)
                 psi_best = t0
-                rho_best = c + (1.0 - c) * t1
+                rho_best = c * t1 if j < j_lo else c + (1.0 - c) * t1
                 ok_best = ok
         params[i, 0] = psi_best
         params[i, 1] = rho_best
