@@ -11,6 +11,7 @@ import math
 
 import numba as nb
 import numpy as np
+from numba.extending import register_jitable
 
 from .codes import (
     BETA,
@@ -141,7 +142,7 @@ def from_moments_theta(fam, psi, var, aux, K, maxit):
     return theta, ok
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@register_jitable(cache=True, nogil=True, error_model="numpy")
 def _chi2(fam, th0, th1, aux, c, K, logp, dlogp):
     """χ²(q, p) = Σ_k (q_k − p_k)²/p_k per rating of the fit at θ, q = c/N."""
     family_logp(fam, th0, th1, aux, K, logp, dlogp)
