@@ -9,8 +9,9 @@ independent, so the results do not depend on the number of threads or on the blo
 Why not ``parallel=True`` with ``prange``: Numba compiles a parfor's body as a separate gufunc
 and links the whole call tree below it (solvers, special functions) into both the gufunc and
 the calling function, each optimized and code-generated on its own; a sequential kernel holds
-the tree once. For the fitting drivers this halves the first-run compilation of each driver
-(measured with ``benchmarks/bench_first_call.py``); at run time both use all threads.
+the tree once. Compiled on their own over an already compiled tree, a pmf driver took 1.3 s
+as a ``prange`` loop and 0.45 s as a row kernel, a loop around the solver 2.4–3.2 s and 0.8 s;
+at run time both use all threads.
 """
 
 from __future__ import annotations
