@@ -261,19 +261,9 @@ def _fit_families(
     counts: RatingCounts, families: Sequence[str], bounds: str, progress: bool | None
 ) -> dict[str, FitResult]:
     """Fit every family, with a progress bar on stderr (by default only on a terminal)."""
-    from tqdm import tqdm
+    from .fitting import fit_all
 
-    from .fitting import fit
-
-    bar = tqdm(
-        families, desc="fitting", unit="family", file=sys.stderr, leave=False,
-        disable=None if progress is None else not progress,
-    )
-    results = {}
-    for name in bar:
-        bar.set_postfix_str(name)
-        results[name] = fit(counts, name, bounds=bounds)
-    return results
+    return fit_all(counts, families, bounds=bounds, progress=progress)
 
 
 def _probability(text: str) -> float:

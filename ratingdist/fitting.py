@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -413,13 +414,38 @@ def fit(
 
 
 def fit_all(
-    counts: RatingCounts | ArrayLike, families: Iterable[str | Family] | None = None, **options
+    counts: RatingCounts | ArrayLike,
+    families: Iterable[str | Family] | None = None,
+    *,
+    progress: bool | None = False,
+    **options,
 ) -> dict[str, FitResult]:
-    """Fit several families (all of ``rd.FAMILIES`` by default); options as for :func:`fit`."""
+    """Fit several families (all of ``rd.FAMILIES`` by default); options as for :func:`fit`.
+
+    progress : a progress bar over the families on stderr (``tqdm.auto``: a widget in a
+        notebook): False (default) prints nothing, True shows it, None shows it only where
+        stderr is a terminal (the ``ratingdist`` command's default). The first fit of each
+        kind of family in a fresh environment compiles its kernels (seconds), later ones are
+        fast.
+
+    Examples
+    --------
+    >>> import ratingdist as rd
+    >>> sorted(rd.fit_all([[0, 0, 25, 73, 7]], ["normal", "gsd"]))
+    ['gsd', 'normal']
+    """
     names = FAMILIES if families is None else tuple(families)
     rc = as_counts(counts)
     out = {}
+    bar = None
+    if progress is not False:
+        from tqdm.auto import tqdm
+
+        names = bar = tqdm(names, desc="fitting", unit="family", file=sys.stderr, leave=False,
+                           disable=None if progress is None else not progress)
     for name in names:
+        if bar is not None:
+            bar.set_postfix_str(getattr(name, "name", str(name)))
         res = fit(rc, name, **options)
         out[res.family.name] = res
     return out

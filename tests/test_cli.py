@@ -490,6 +490,25 @@ def test_the_parser_imports_no_numerical_library():
     assert not [m for m in new if m.split(".")[0] in heavy or m in heavy], new
 
 
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["--version"], ["compare", "--help"], ["fit", "--help"], ["qoe", "--help"],
+     ["evaluate", "--help"], ["plot", "--help"], ["plot", "pp", "--help"]],
+)
+def test_help_and_version_import_no_numerical_library(args):
+    """``python -m ratingdist --help`` (and every ``SUB --help``, ``--version``) loads neither
+    numpy, pandas, scipy nor Numba: the package namespace is lazy and the subcommands import
+    what they need when they run. ``-X importtime`` lists every module the process imports."""
+    out = subprocess.run([sys.executable, "-X", "importtime", "-m", "ratingdist", *args],
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0 and out.stdout
+    imported = {line.rpartition("|")[2].strip() for line in out.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert "ratingdist.cli" in imported
+    heavy = {"numpy", "pandas", "scipy", "numba", "matplotlib", "tqdm"}
+    assert not {m for m in imported if m.split(".")[0] in heavy}
+
+
 def test_the_parser_knows_the_library_names():
     from ratingdist import cli
 

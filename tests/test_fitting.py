@@ -210,3 +210,16 @@ def test_comparison_tables(koniq, vqeg, capsys):
             assert (table["n_not_converged"] == 0).all()
     koniq_table = rd.compare(rd.fit_all(koniq))
     assert koniq_table["family"].iloc[0] == "logit-logistic"
+
+
+def test_fit_all_shows_a_progress_bar_only_when_asked(capsys):
+    rows = [[0, 0, 25, 73, 7], [5, 13, 6, 0, 0]]
+    quiet = rd.fit_all(rows, ["normal", "gsd"])
+    assert capsys.readouterr().err == ""  # the library prints nothing by default
+    shown = rd.fit_all(rows, ["normal", "gsd"], progress=True)
+    err = capsys.readouterr().err
+    assert "fitting" in err and "gsd" in err
+    assert rd.fit_all(rows, ["normal", "gsd"], progress=None).keys() == shown.keys()
+    assert capsys.readouterr().err == ""  # None: only on a terminal (pytest's stderr is none)
+    for name in shown:
+        np.testing.assert_array_equal(shown[name].params, quiet[name].params)

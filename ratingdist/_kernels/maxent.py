@@ -16,15 +16,15 @@ Reference: Saupe, Rusek, Hägele, Weiskopf, Janowski, IEEE Signal Processing Let
 
 import math
 
-import numba as nb
 import numpy as np
+from numba.extending import register_jitable
 
 _NEG_INF = -np.inf
 #: Newton decrement (per-rating NLL units) at which the dual counts as solved.
 DUAL_TOL = 1e-15
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@register_jitable(cache=True, nogil=True, error_model="numpy")
 def _dual(l1, l2, K, a, b, tu, ty, logp):
     """φ, ∇φ, ∇²φ (h_uu, h_uy, h_yy) and det ∇²φ at λ; fills logp (K,)."""
     zmax = _NEG_INF
@@ -76,7 +76,7 @@ def _dual(l1, l2, K, a, b, tu, ty, logp):
     return phi, mu - tu, my - ty, huu, huy, hyy, det
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@register_jitable(cache=True, nogil=True, error_model="numpy")
 def maxent_solve(K, a, b, tu, ty, logp):
     """Fill logp (K,) with the maxent log-pmf whose anchored moments are τ = (tu, ty).
 
@@ -125,7 +125,7 @@ def maxent_solve(K, a, b, tu, ty, logp):
     return dec
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@register_jitable(cache=True, nogil=True, error_model="numpy")
 def anchors(props, K):
     """0-based indices of the largest and second-largest proportions (lowest index on ties)."""
     a = 0
@@ -139,7 +139,7 @@ def anchors(props, K):
     return a, b
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@register_jitable(cache=True, nogil=True, error_model="numpy")
 def mean_shape(props, K):
     """(ψ, ρ) of the pmf props (K,) on 1..K, from sums of non-negative terms.
 
@@ -164,7 +164,7 @@ def mean_shape(props, K):
     return psi, min(max(rho, 0.0), 1.0)
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@register_jitable(cache=True, nogil=True, error_model="numpy")
 def maxent_fit_props(props, K, logp):
     """Maximum-likelihood maxent log-pmf for the proportions props (K,): the moment match.
 
@@ -179,7 +179,7 @@ def maxent_fit_props(props, K, logp):
     return maxent_solve(K, a, b, tu, ty, logp)
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@register_jitable(cache=True, nogil=True, error_model="numpy")
 def maxent_logp(psi, rho, K, logp):
     """Fill logp (K,) with the maximum-entropy log-pmf for mean ψ and shape ρ.
 

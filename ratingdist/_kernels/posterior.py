@@ -18,6 +18,8 @@ the grid.
 import numba as nb
 import numpy as np
 
+from .rows import run_rows
+
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def _log_posterior(c, logp, logw, i, j):
@@ -38,15 +40,13 @@ def _stride(width, coarse, max_nodes):
     return s
 
 
-@nb.njit(cache=True, parallel=True, error_model="numpy")
-def posterior_predictive(counts, logp, prob, logw, coarse, max_nodes, delta):
-    """Predictive pmf (m, K) of every row of counts (m, K); see the module docstring."""
-    m, K = counts.shape
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _posterior_rows(start, stop, counts, logp, prob, logw, coarse, max_nodes, delta, out):
+    K = counts.shape[1]
     n1, n2 = logw.shape
     b1, b2 = n1 // coarse, n2 // coarse
     half = coarse // 2
-    out = np.zeros((m, K))
-    for r in nb.prange(m):
+    for r in range(start, stop):
         c = counts[r]
         coarse_lp = np.empty((b1, b2))
         top = -np.inf
@@ -86,5 +86,13 @@ def posterior_predictive(counts, logp, prob, logw, coarse, max_nodes, delta):
                         out[r, k] += w * prob[i, j, k]
         for k in range(K):
             out[r, k] /= total
+
+
+def posterior_predictive(counts, logp, prob, logw, coarse, max_nodes, delta):
+    """Predictive pmf (m, K) of every row of counts (m, K); see the module docstring."""
+    counts = np.ascontiguousarray(counts, dtype=np.float64)
+    out = np.zeros(counts.shape)
+    run_rows(_posterior_rows, counts.shape[0], counts, logp, prob, logw, int(coarse),
+             int(max_nodes), float(delta), out)
     return out
 

@@ -25,8 +25,8 @@ models for absolute category ratings", IEEE Signal Processing Letters 31 (2024) 
 
 import math
 
-import numba as nb
 import numpy as np
+from numba.extending import register_jitable
 
 from .codes import BETA, KUMARASWAMY, KUMARASWAMY_CENTRED, NORMAL
 from .special import (
@@ -41,7 +41,7 @@ from .special import (
 _NEG_INF = -np.inf
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@register_jitable(cache=True, nogil=True, error_model="numpy")
 def _standard_terms(fam, z):
     """(log F0, log S0, d log F0/dz, d log S0/dz) of the standard latent cdf at z."""
     if fam == NORMAL:
@@ -59,7 +59,7 @@ def _standard_terms(fam, z):
     return lf, ls, math.exp(ls), -math.exp(lf)
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@register_jitable(cache=True, nogil=True, error_model="numpy")
 def kumaraswamy_h(log_a, log_t):
     """h = log(−log(1 − t^a)) and dh/d(log a), stable for t^a → 0 and t^a → 1.
 
@@ -81,7 +81,7 @@ def kumaraswamy_h(log_a, log_t):
     return math.log(neg_log), y * ty / (one_minus * neg_log)
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@register_jitable(cache=True, nogil=True, error_model="numpy")
 def threshold_terms(fam, th0, th1, g, g_ref):
     """log F, log S at one threshold and their gradients in θ.
 
@@ -108,7 +108,7 @@ def threshold_terms(fam, th0, th1, g, g_ref):
     return lf, ls, -df / scale, -df * z, -ds / scale, -ds * z
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@register_jitable(cache=True, nogil=True, error_model="numpy")
 def quantized_logp(fam, th0, th1, g, K, logp, dlogp):
     """Fill logp (K,) and dlogp (K, 2) = ∂ log p_k / ∂θ for one stimulus."""
     p_lf = _NEG_INF

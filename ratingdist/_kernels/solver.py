@@ -13,6 +13,7 @@ import math
 
 import numba as nb
 import numpy as np
+from numba.extending import register_jitable
 
 from .codes import GSD_BETABINOMIAL, GSD_MIXTURE, LOGISTIC, LOGIT_LOGISTIC, NORMAL
 from .gsd import betabinomial_logp, mixture_logp
@@ -29,7 +30,7 @@ FISHER_CHI2 = 0.05
 STEP_RADIUS = 4.0
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@register_jitable(cache=True, nogil=True, error_model="numpy")
 def family_logp(fam, th0, th1, aux, K, logp, dlogp):
     """log p_k (K,) and ∂ log p_k/∂θ (K, 2) of family ``fam`` at θ = (th0, th1)."""
     if fam == GSD_BETABINOMIAL:
@@ -40,7 +41,7 @@ def family_logp(fam, th0, th1, aux, K, logp, dlogp):
         quantized_logp(fam, th0, th1, aux, K, logp, dlogp)
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@register_jitable(cache=True, nogil=True, error_model="numpy")
 def nll_terms(fam, th0, th1, aux, c, K, logp, dlogp):
     """NLL = −Σ c_k log p_k, its gradient and the Fisher information (Σ c)·Σ p_k ∇ℓ_k ∇ℓ_kᵀ at θ.
 
@@ -74,7 +75,7 @@ def nll_terms(fam, th0, th1, aux, c, K, logp, dlogp):
     return f, g0, g1, n * h00, n * h01, n * h11
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@register_jitable(cache=True, nogil=True, error_model="numpy")
 def _term_sizes(q, K, dlogp):
     """(Σ q_k |∂ℓ_k/∂θ0|, Σ q_k |∂ℓ_k/∂θ1|, max over observed k of |∂ℓ_k/∂θ0|, … θ1).
 
@@ -95,12 +96,12 @@ def _term_sizes(q, K, dlogp):
     return s0, s1, m0, m1
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@register_jitable(cache=True, nogil=True, error_model="numpy")
 def _clip(x, lo, hi):
     return min(max(x, lo), hi)
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@register_jitable(cache=True, nogil=True, error_model="numpy")
 def _trust_step(g0, g1, h00, h01, h11, u0, u1, free0, free1, radius):
     """Trust-region step on the free coordinates: the minimizer of gᵀd + ½dᵀHd subject to
     ‖(d0/u0, d1/u1)‖ ≤ radius (Moré–Sorensen: d = −(H + λD²)⁻¹g with the smallest λ ≥ 0 that
@@ -164,7 +165,7 @@ def _trust_step(g0, g1, h00, h01, h11, u0, u1, free0, free1, radius):
     return x0 * u0, x1 * u1, False
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@register_jitable(cache=True, nogil=True, error_model="numpy")
 def _positive_definite(h00, h01, h11, free0, free1):
     """True where H is positive definite on the free coordinates."""
     if free0 and free1:
@@ -172,7 +173,7 @@ def _positive_definite(h00, h01, h11, free0, free1):
     return (h00 > 0.0 or not free0) and (h11 > 0.0 or not free1)
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@register_jitable(cache=True, nogil=True, error_model="numpy")
 def _fd_step(th, m, lo, hi):
     """Forward-difference step for one coordinate: about 1e-6 in the observed log p_k, kept
     representable and inside the box (backward where the forward point would leave it)."""
@@ -183,7 +184,7 @@ def _fd_step(th, m, lo, hi):
     return h
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@register_jitable(cache=True, nogil=True, error_model="numpy")
 def _hessian(fam, th0, th1, g0, g1, free0, free1, lo0, hi0, lo1, hi1, aux, q, K, logp, dlogp):
     """Observed Hessian of the per-rating NLL by forward differences of the analytic gradient,
     along the free coordinates only (the other entries are not needed and left 0).
@@ -211,13 +212,13 @@ def _hessian(fam, th0, th1, g0, g1, free0, free1, lo0, hi0, lo1, hi1, aux, q, K,
     return h00, h01, h11, True
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@register_jitable(cache=True, nogil=True, error_model="numpy")
 def _free(th, g, lo, hi):
     """False where the coordinate sits on a bound with the gradient pointing out of the box."""
     return not ((th <= lo and g > 0.0) or (th >= hi and g < 0.0))
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@register_jitable(cache=True, nogil=True, error_model="numpy")
 def _at_noise_floor(g0, g1, free0, free1, q, K, dlogp):
     """True where every free gradient component is cancellation noise: |ḡ_j| below 1e-11 of
     Σ_k q_k |∂ℓ_k/∂θ_j|, the sum of the magnitudes of its terms (scale-free)."""
@@ -227,7 +228,7 @@ def _at_noise_floor(g0, g1, free0, free1, q, K, dlogp):
     return ok0 and ok1
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@register_jitable(cache=True, nogil=True, error_model="numpy")
 def _unit0(fam, th1):
     """Natural unit of θ0 at θ: the scale for location-scale coordinates, else 1."""
     if fam == NORMAL or fam == LOGISTIC or fam == LOGIT_LOGISTIC:
@@ -235,7 +236,7 @@ def _unit0(fam, th1):
     return 1.0
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@register_jitable(cache=True, nogil=True, error_model="numpy")
 def minimize_nll(fam, th0, th1, lo0, hi0, lo1, hi1, aux, c, K, maxit, logp, dlogp):
     """Projected Newton for the NLL −Σ c_k log p_k(θ) from θ = (th0, th1) inside the box [lo, hi].
 

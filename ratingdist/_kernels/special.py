@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 
 import numba
+from numba.extending import register_jitable
 
 # ---------------------------------------------------------------------------------------------
 # constants
@@ -155,7 +156,7 @@ def norm_logpdf(z):
     return -0.5 * z * z - HALF_LOG_2PI
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@register_jitable(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def _two_prod(u, v):
     """``(p, e)`` with ``p = fl(u v)`` and ``p + e = u v`` exactly (Dekker 1971, Veltkamp split;
     no FMA needed; valid for ``|u|, |v| < 1e300``)."""
@@ -169,7 +170,7 @@ def _two_prod(u, v):
     return p, ((uh * vh - p) + uh * vl + ul * vh) + ul * vl
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@register_jitable(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def _scaled_arg(z):
     """``(t, t_lo)`` with ``t + t_lo = |z|/√2`` to ~1e-32 relative, for ``|z| < 1e300``."""
     u = abs(z)
@@ -311,7 +312,7 @@ def digamma(x):
     return math.log(x) - 0.5 / x - s - acc
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@register_jitable(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def _psi_diff(x0, x1, h):
     """``ψ(x1) - ψ(x0)`` with ``h = x1 - x0`` passed separately (each as exact as the caller has
     it); see :func:`digamma_diff`."""
@@ -400,7 +401,7 @@ def stirling_corr(x):
     return s / x
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@register_jitable(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def _lgamma_ratio_big(a, b):
     """``log Γ(b) - log Γ(a + b)`` for ``b >= 10`` without cancellation (Stirling form).
 
@@ -489,7 +490,7 @@ def rlog1(t):
 # ---------------------------------------------------------------------------------------------
 # regularized incomplete beta function in log space
 # ---------------------------------------------------------------------------------------------
-@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@register_jitable(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def _log_x1mx(x):
     """``(log x, log(1 - x))`` for ``0 < x < 1``, both from the exact x."""
     if x < 0.5:
@@ -497,7 +498,7 @@ def _log_x1mx(x):
     return math.log(x), math.log(1.0 - x)  # 1 - x is exact for x >= 1/2 (Sterbenz)
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@register_jitable(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def _lambda(x, y, a, b):
     """``λ = a - (a+b) x = (a+b) y - b`` (y = 1 - x) to full relative precision.
 
@@ -515,7 +516,7 @@ def _lambda(x, y, a, b):
     return ((p - b) + pe) + se * y
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@register_jitable(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def _kl_exponent(x, a, b, lx, ly):
     """``(E, λ)`` with ``E = a log(x₀/x) + b log(y₀/y) >= 0`` (x₀ = a/(a+b), y₀ = 1 - x₀,
     y = 1 - x) and ``λ = a - (a+b) x``, without cancellation near the mode (DiDonato & Morris
@@ -535,7 +536,7 @@ def _kl_exponent(x, a, b, lx, ly):
     return a * u + b * v, lam
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@register_jitable(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def _log_pref(x, a, b, div_by_a):
     """``log(x^a (1-x)^b / (c B(a, b)))`` with ``c = a`` (div_by_a) or ``c = b``, for 0 < x < 1.
 
@@ -591,7 +592,7 @@ def _log_pref(x, a, b, div_by_a):
     return r - math.lgamma(b + 1.0)
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@register_jitable(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def _asym(x, a, b):
     """Leading terms of Temme's uniform expansion, for huge a, b near the mode.
 
@@ -628,7 +629,7 @@ def _asym(x, a, b):
     return li, lj, di * wa, di * wb
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@register_jitable(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def _cf_value(x, y, a, b):
     """Continued fraction F with I_x(a, b) = x^a (1-x)^b / (a B(a, b)) · F; ``y = 1 - x``.
 
@@ -684,7 +685,7 @@ def _cf_value(x, y, a, b):
     return -math.log(f), k
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@register_jitable(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def _cf_grad(x, y, a, b, sa, sb):
     """Continued fraction F of :func:`_cf_value` and its log-derivatives in a and b.
 
@@ -889,7 +890,7 @@ def log_betaincc(x, a, b):
     return log_betainc_both(x, a, b)[1]
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@register_jitable(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def _asym_grad(x, a, b):
     """:func:`_asym` in the output format of :func:`log_betainc_with_grad`."""
     li, lj, dia, dib = _asym(x, a, b)

@@ -12,17 +12,16 @@ import numba as nb
 import numpy as np
 
 from .bootstrap import _GAMMA, _mix
+from .rows import run_rows
 
 _TO_UNIT = 2.0**-53
 
 
-@nb.njit(cache=True, parallel=True, error_model="numpy")
-def split_counts(counts, size, key, repeat):
-    """Train counts (n, K) of a random subset of ``size`` ratings per stimulus (all if fewer)."""
-    n, K = counts.shape
-    train = np.zeros((n, K), dtype=np.int64)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _split_rows(start, stop, counts, size, key, repeat, train):
+    K = counts.shape[1]
     stream_key = _mix(key ^ _mix(np.uint64(repeat) * _GAMMA + _GAMMA))
-    for i in nb.prange(n):
+    for i in range(start, stop):
         state = _mix(stream_key ^ _mix(np.uint64(i) * _GAMMA))
         remaining = 0
         for k in range(K):
@@ -38,4 +37,11 @@ def split_counts(counts, size, key, repeat):
                     need -= 1
                 remaining -= 1
             train[i, k] = taken
+
+
+def split_counts(counts, size, key, repeat):
+    """Train counts (n, K) of a random subset of ``size`` ratings per stimulus (all if fewer)."""
+    counts = np.ascontiguousarray(counts, dtype=np.int64)
+    train = np.zeros(counts.shape, dtype=np.int64)
+    run_rows(_split_rows, counts.shape[0], counts, int(size), np.uint64(key), int(repeat), train)
     return train

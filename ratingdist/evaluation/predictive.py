@@ -328,7 +328,7 @@ def predictive_experiment(
     empirical_floor: float = 1e-3,
     alpha: float = 0.5,
     prior: Prior | None = None,
-    progress: bool = False,
+    progress: bool | None = False,
 ) -> PredictiveExperiment:
     """Predict held-out ratings from random train subsets of every stimulus' ratings.
 
@@ -348,7 +348,8 @@ def predictive_experiment(
     empirical_floor : ε of the empirical baseline, (1 − Kε)·p̂ + ε.
     alpha : α of the add-α baseline (named ``"add-<alpha>"``).
     prior : prior density of the ``"posterior"`` method (default uniform in (ψ, ρ)).
-    progress : show a progress bar (tqdm) over the (train size, repeat) splits.
+    progress : a progress bar (``tqdm.auto``) over the (train size, repeat) splits on stderr:
+        False (default) prints nothing, True shows it, None only where stderr is a terminal.
 
     Returns
     -------
@@ -381,10 +382,11 @@ def predictive_experiment(
     nll = np.full((len(sizes), int(repeats), len(c), len(predictors)), np.nan)
     best_alpha = np.empty(len(sizes))
     runs = [(s, r) for s in range(len(sizes)) for r in range(int(repeats))]
-    if progress:
+    if progress is not False:
         from tqdm.auto import tqdm
 
-        runs = tqdm(runs, desc="splits", unit="split")
+        runs = tqdm(runs, desc="splits", unit="split",
+                    disable=None if progress is None else not progress)
     trains: list[NDArray] = []
     tests: list[NDArray] = []
     for s, r in runs:
