@@ -11,7 +11,6 @@ and an Armijo line search along the projected path.
 
 import math
 
-import numba as nb
 import numpy as np
 from numba.extending import register_jitable
 
