@@ -47,7 +47,7 @@ from scipy import stats
 from . import _likelihood
 from ._kernels import codes, joint
 from .data import RatingCounts
-from .fitting import as_counts
+from .fitting import INFINITE_PARAMETER, as_counts
 
 THRESHOLD_MODES = ("shared", "per-group")
 LAPSE_MODES = (None, "shared", "per-group")
@@ -201,7 +201,8 @@ class AdaptiveResult:
     table : per-stimulus DataFrame: id, groups, n_groups, n, mu, sigma, nll, converged, limit,
         at_bound, iterations. ``limit``: σ_j → 0 (reported as 0; the fit sits at the σ floor,
         where its likelihood equals the limit's to double precision) or, for ratings only in
-        1 and K, σ_j → ∞ (reported as inf, μ_j as in :func:`ratingdist.fit`).
+        1 and K, σ_j → ∞ (reported as 1e308 in :attr:`table`, as :func:`ratingdist.fit` does; μ_j
+        as there).
     cells : per-cell DataFrame: id, group, c1..cK, p1..pK, nll.
     nll, aic, bic, n_params : NLL = −Σ n log p; AIC = 2·n_params + 2·NLL; BIC = n_params·ln n +
         2·NLL with n the number of stimuli (the reference study's dataset definitions).
@@ -350,8 +351,8 @@ class AdaptiveResult:
         nll[ext] = self._problem["limit_nll"][ext]
         return pd.DataFrame({
             "id": st.ids, "groups": [",".join(x) for x in names],
-            "n_groups": [len(x) for x in names], "n": n_r.astype(np.int64), "mu": mu,
-            "sigma": sigma, "nll": nll, "converged": self._fit["converged"] | ext,
+            "n_groups": [len(x) for x in names], "n": n_r.astype(np.int64),
+            "mu": _finite(mu), "sigma": _finite(sigma), "nll": nll, "converged": self._fit["converged"] | ext,
             "limit": limit, "at_bound": at_bound, "iterations": self._fit["iterations"],
         })
 
@@ -395,6 +396,12 @@ class AdaptiveResult:
         """Likelihood-ratio test against a nested fit (default: :meth:`fixed`); see
         :func:`lr_test`."""
         return lr_test(self.fixed() if other is None else other, self)
+
+
+def _finite(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """A table column with ±∞ limit values written as ±INFINITE_PARAMETER, as
+    :attr:`ratingdist.FitResult.table` writes them."""
+    return np.where(np.isinf(x), np.sign(x) * INFINITE_PARAMETER, x)
 
 
 def _covariance(S: NDArray, bound: NDArray[np.bool_]) -> NDArray:
