@@ -18,25 +18,42 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
 
+def _log(probs: ArrayLike) -> NDArray[np.float64]:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log(np.asarray(probs, dtype=np.float64))
+
+
 def nll(counts: ArrayLike, probs: ArrayLike) -> NDArray[np.float64]:
     """Negative log-likelihood −Σ_k c_k log p_k per row (multinomial coefficient dropped).
 
     Cells with c_k = 0 contribute nothing (0·log 0 = 0); a rating in a category of probability
     0 gives +inf.
     """
+    return nll_from_logp(counts, _log(probs))
+
+
+def nll_from_logp(counts: ArrayLike, logp: ArrayLike) -> NDArray[np.float64]:
+    """:func:`nll` from log-probabilities: a probability below the smallest float (log p of,
+    say, −1400) still gives its finite NLL."""
     c = np.asarray(counts, dtype=np.float64)
-    p = np.asarray(probs, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(c > 0, -c * np.log(p), 0.0)
+    lp = np.asarray(logp, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        terms = np.where(c > 0, -c * lp, 0.0)
     return terms.sum(axis=-1)
 
 
 def g_statistic(counts: ArrayLike, probs: ArrayLike) -> NDArray[np.float64]:
     """G = 2 Σ_k c_k log(c_k/(N p_k)) per row (twice the GSD authors' statistic T)."""
+    return g_from_logp(counts, _log(probs))
+
+
+def g_from_logp(counts: ArrayLike, logp: ArrayLike) -> NDArray[np.float64]:
+    """:func:`g_statistic` from log-probabilities (finite where p underflows but log p does not)."""
     c = np.asarray(counts, dtype=np.float64)
     n = c.sum(axis=-1, keepdims=True)
+    lp = np.asarray(logp, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(c > 0, c * (np.log(c) - np.log(n) - np.log(probs)), 0.0)
+        terms = np.where(c > 0, c * (np.log(c) - np.log(n) - lp), 0.0)
     return np.maximum(2.0 * terms.sum(axis=-1), 0.0)
 
 

@@ -89,6 +89,9 @@ class FitResult:
         bound of the ``"reference"`` box.
     bounds : ``"natural"`` or ``"reference"``.
     pseudo_counts, prob_floor : the regularization used (0 for the plain MLE).
+    logp : optional (n, K) log-probabilities of the fit before ``prob_floor``; NLL and G are
+        computed from them (finite also where a fitted probability underflows to 0), else
+        from ``probs``.
     """
 
     def __init__(
@@ -104,6 +107,7 @@ class FitResult:
         bounds: str = "natural",
         pseudo_counts: float = 0.0,
         prob_floor: float = 0.0,
+        logp: NDArray | None = None,
     ):
         self.family = family
         self.counts = counts
@@ -117,8 +121,14 @@ class FitResult:
         self.pseudo_counts = float(pseudo_counts)
         self.prob_floor = float(prob_floor)
         c = counts.counts
-        self.nll = gof.nll(c, self.probs)
-        self.g = gof.g_statistic(c, self.probs)
+        if logp is None:
+            logp = np.log(np.where(self.probs > 0, self.probs, 1.0))
+            logp[self.probs <= 0] = -np.inf
+        elif self.prob_floor > 0:  # log((1 − Kε)·p + ε)
+            logp = np.logaddexp(np.log1p(-counts.K * self.prob_floor) + logp,
+                                np.log(self.prob_floor))
+        self.nll = gof.nll_from_logp(c, logp)
+        self.g = gof.g_from_logp(c, logp)
         self.p_value = gof.g_test_pvalue(self.g, df=counts.K - 3)
 
     def __len__(self) -> int:
@@ -298,12 +308,12 @@ def fit(
         parts = _fit_quantized(fam, c, K, bounds)
     else:
         raise TypeError(f"cannot fit family {fam!r}")
-    params, probs, iterations, converged, limit, at_bound = parts
+    params, probs, logp, iterations, converged, limit, at_bound = parts
     if prob_floor > 0:
         probs = (1.0 - K * prob_floor) * probs + prob_floor
     return FitResult(
         fam, rc, params, probs, iterations, converged, limit, at_bound,
-        bounds=bounds, pseudo_counts=pseudo_counts, prob_floor=prob_floor,
+        bounds=bounds, pseudo_counts=pseudo_counts, prob_floor=prob_floor, logp=logp,
     )
 
 
@@ -338,17 +348,25 @@ def _empirical(c: NDArray) -> NDArray:
     return c / c.sum(axis=1, keepdims=True)
 
 
+def _log_empirical(c: NDArray) -> NDArray:
+    with np.errstate(divide="ignore"):
+        return np.log(c) - np.log(c.sum(axis=1, keepdims=True))
+
+
 def _fit_maxent(fam: MaxEnt, c: NDArray, K: int):
     n = len(c)
     limit = degenerate_support(c)
     params, logp, converged = batch.fit_maxent(c, K)
     probs = np.exp(logp)
-    probs /= probs.sum(axis=1, keepdims=True)
+    total = probs.sum(axis=1, keepdims=True)
+    probs /= total
+    logp -= np.log(total)
     # the limit pmf itself: the solver leaves probabilities of order 1e-15 where it has zeros
     params[limit] = batch.sample_mean_shape(c[limit], K)
     probs[limit] = _empirical(c[limit])
+    logp[limit] = _log_empirical(c[limit])
     converged[limit] = True
-    return params, probs, np.zeros(n, int), converged, limit, np.zeros(n, bool)
+    return params, probs, logp, np.zeros(n, int), converged, limit, np.zeros(n, bool)
 
 
 def _fit_gsd(fam: GSD, c: NDArray, K: int):
@@ -362,9 +380,11 @@ def _fit_gsd(fam: GSD, c: NDArray, K: int):
         params[degenerate] = batch.sample_mean_shape(c[degenerate], K)
         iterations[degenerate] = 0
         converged[degenerate] = True
-    probs = fam.pmf(params, K)
+    logp = batch.gsd_logpmf(params, K)
+    probs = np.exp(logp)
     probs[degenerate] = _empirical(c[degenerate])
-    return params, probs, iterations, converged, np.zeros(n, bool), np.zeros(n, bool)
+    logp[degenerate] = _log_empirical(c[degenerate])
+    return params, probs, logp, iterations, converged, np.zeros(n, bool), np.zeros(n, bool)
 
 
 #: Weights λ of the uniform pmf mixed into the proportions for the extra solver starts.
@@ -441,6 +461,7 @@ def _fit_quantized(fam: QuantizedFamily, c: NDArray, K: int, bounds: str):
     degenerate = degenerate_support(c)
     params = np.empty((n, 2))
     probs = np.empty((n, K))
+    logp = np.empty((n, K))
     iterations = np.zeros(n, np.int64)
     converged = np.ones(n, bool)
     limit = np.zeros(n, bool)
@@ -453,6 +474,7 @@ def _fit_quantized(fam: QuantizedFamily, c: NDArray, K: int, bounds: str):
         limit = degenerate & reach
         params[limit] = limit_params[limit]
     probs[limit] = _empirical(c[limit])
+    logp[limit] = _log_empirical(c[limit])
     todo = ~limit
     if todo.any():
         m, v = mean[todo], var[todo]
@@ -467,8 +489,9 @@ def _fit_quantized(fam: QuantizedFamily, c: NDArray, K: int, bounds: str):
         lo, hi = fam.theta_bounds(bounds, K)
         theta, _, it, ok = batch.fit_theta(code, c[todo], starts, lo, hi, aux, K, MAX_ITERATIONS)
         params[todo] = fam._from_theta(theta, K, bounds)
-        probs[todo] = np.exp(batch.logpmf_theta(code, theta, aux, K))
+        logp[todo] = batch.logpmf_theta(code, theta, aux, K)
+        probs[todo] = np.exp(logp[todo])
         iterations[todo] = it
         converged[todo] = ok
         at_bound[todo] = ((theta <= lo) | (theta >= hi)).any(axis=1)
-    return params, probs, iterations, converged, limit, at_bound
+    return params, probs, logp, iterations, converged, limit, at_bound

@@ -27,6 +27,8 @@ DECREMENT_TOL = 1e-10
 FISHER_CHI2 = 0.05
 #: Trust radius of one solver step in natural units (scales for locations, e-folds for log-scales).
 STEP_RADIUS = 4.0
+#: Distance to a bound (natural units) within which a coordinate pushed outwards is put on it.
+BOUND_SNAP = 1e-10
 #: Largest absolute moment residual accepted by :func:`match_moments`.
 MOMENT_TOL = 1e-11
 
@@ -214,6 +216,20 @@ def _hessian(fam, th0, th1, g0, g1, free0, free1, lo0, hi0, lo1, hi1, aux, q, K,
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
+def _snap(th, g, lo, hi, eps):
+    """θ moved onto a bound within ``eps`` of it where the gradient points out of the box.
+
+    Bertsekas' ε-active set: a coordinate a rounding step short of its bound counts as on it,
+    so that the projected step does not stall against the bound.
+    """
+    if th - lo <= eps and g > 0.0:
+        return lo
+    if hi - th <= eps and g < 0.0:
+        return hi
+    return th
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _free(th, g, lo, hi):
     """False where the coordinate sits on a bound with the gradient pointing out of the box."""
     return not ((th <= lo and g > 0.0) or (th >= hi and g < 0.0))
@@ -274,6 +290,14 @@ def minimize_nll(fam, th0, th1, lo0, hi0, lo1, hi1, aux, c, K, maxit, logp, dlog
         return th0, th1, _INF, 0, False
     tol = DECREMENT_TOL / n_tot
     for it in range(maxit):
+        s0 = _snap(th0, g0, lo0, hi0, BOUND_SNAP * _unit0(fam, th1))
+        s1 = _snap(th1, g1, lo1, hi1, BOUND_SNAP)
+        if s0 != th0 or s1 != th1:
+            sf, sg0, sg1, sh00, sh01, sh11 = nll_terms(fam, s0, s1, aux, q, K, logp, dlogp)
+            if sf <= f + 1e-12 * abs(f):
+                th0, th1, f, g0, g1, h00, h01, h11 = s0, s1, sf, sg0, sg1, sh00, sh01, sh11
+            else:
+                nll_terms(fam, th0, th1, aux, q, K, logp, dlogp)
         free0 = _free(th0, g0, lo0, hi0)
         free1 = _free(th1, g1, lo1, hi1)
         if _at_noise_floor(g0, g1, free0, free1, q, K, dlogp):
@@ -298,8 +322,10 @@ def minimize_nll(fam, th0, th1, lo0, hi0, lo1, hi1, aux, c, K, maxit, logp, dlog
             e00, e01, e11, ok_h = _hessian(
                 fam, th0, th1, g0, g1, free0, free1, lo0, hi0, lo1, hi1, aux, q, K, logp, dlogp
             )
-            if not (ok_h and _positive_definite(e00, e01, e11, free0, free1)):
-                e00, e01, e11, ok_h = b00, b01, b11, False
+            if not ok_h:
+                e00, e01, e11 = b00, b01, b11
+            elif not _positive_definite(e00, e01, e11, free0, free1):
+                ok_h = False  # indefinite: the trust-region step shifts it (not a Newton step)
         d0, d1, newton = _trust_step(
             g0, g1, e00, e01, e11, _unit0(fam, th1), 1.0, free0, free1, STEP_RADIUS
         )
