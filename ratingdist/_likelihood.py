@@ -47,13 +47,25 @@ def g_statistic(counts: ArrayLike, probs: ArrayLike) -> NDArray[np.float64]:
     return g_from_logp(counts, _log(probs))
 
 
+def log_proportions(counts: ArrayLike) -> NDArray[np.float64]:
+    """log(c_k/N) per cell (−inf where c_k = 0), as log1p(−(N − c_k)/N) where c_k > N/2.
+
+    N − c_k is exact for integer counts, so a category holding all but a few of 10¹⁰ ratings
+    gets log(c_k/N) ≈ −1e-10 to full relative precision (log(c_k/N) itself would carry an
+    absolute error of 1e-16, i.e. 1e-6 in c_k·log(c_k/N)).
+    """
+    c = np.asarray(counts, dtype=np.float64)
+    n = c.sum(axis=-1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(2.0 * c > n, np.log1p(-(n - c) / n), np.log(c / n))
+
+
 def g_from_logp(counts: ArrayLike, logp: ArrayLike) -> NDArray[np.float64]:
     """:func:`g_statistic` from log-probabilities (finite where p underflows but log p does not)."""
     c = np.asarray(counts, dtype=np.float64)
-    n = c.sum(axis=-1, keepdims=True)
     lp = np.asarray(logp, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(c > 0, c * (np.log(c) - np.log(n) - lp), 0.0)
+    with np.errstate(invalid="ignore"):
+        terms = np.where(c > 0, c * (log_proportions(c) - lp), 0.0)
     return np.maximum(2.0 * terms.sum(axis=-1), 0.0)
 
 

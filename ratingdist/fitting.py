@@ -348,9 +348,6 @@ def _empirical(c: NDArray) -> NDArray:
     return c / c.sum(axis=1, keepdims=True)
 
 
-def _log_empirical(c: NDArray) -> NDArray:
-    with np.errstate(divide="ignore"):
-        return np.log(c) - np.log(c.sum(axis=1, keepdims=True))
 
 
 def _fit_maxent(fam: MaxEnt, c: NDArray, K: int):
@@ -364,7 +361,7 @@ def _fit_maxent(fam: MaxEnt, c: NDArray, K: int):
     # the limit pmf itself: the solver leaves probabilities of order 1e-15 where it has zeros
     params[limit] = batch.sample_mean_shape(c[limit], K)
     probs[limit] = _empirical(c[limit])
-    logp[limit] = _log_empirical(c[limit])
+    logp[limit] = gof.log_proportions(c[limit])
     converged[limit] = True
     return params, probs, logp, np.zeros(n, int), converged, limit, np.zeros(n, bool)
 
@@ -383,7 +380,7 @@ def _fit_gsd(fam: GSD, c: NDArray, K: int):
     logp = batch.gsd_logpmf(params, K)
     probs = np.exp(logp)
     probs[degenerate] = _empirical(c[degenerate])
-    logp[degenerate] = _log_empirical(c[degenerate])
+    logp[degenerate] = gof.log_proportions(c[degenerate])
     return params, probs, logp, iterations, converged, np.zeros(n, bool), np.zeros(n, bool)
 
 
@@ -474,10 +471,11 @@ def _fit_quantized(fam: QuantizedFamily, c: NDArray, K: int, bounds: str):
         limit = degenerate & reach
         params[limit] = limit_params[limit]
     probs[limit] = _empirical(c[limit])
-    logp[limit] = _log_empirical(c[limit])
+    logp[limit] = gof.log_proportions(c[limit])
     todo = ~limit
     if todo.any():
-        m, v = mean[todo], var[todo]
+        # from the proportions, which are the same for the counts and any multiple of them
+        m, v = scale.moments_of_counts(_empirical(c[todo]))
         code, aux = fam.solver_code(bounds), fam._aux(K)
         starts = np.stack(
             [_start(fam, m, v, K, bounds)] + [

@@ -32,17 +32,7 @@ def _reference(family: str, bounds: str) -> tuple[np.ndarray, np.ndarray]:
     return counts, part["ref_nll"].to_numpy(float)
 
 
-#: known failures, all at totals of 10^8 or more with one stray rating: beta
-#: [599399985230644, 0, 1, 0, 0] does not converge (NaN in p2 in the reference box), normal
-#: [468409642, 0, 0, 0, 1] in the box ends 1e-6 above the reference
-_HUGE_STRAY = pytest.mark.xfail(strict=True, reason="huge count with a stray rating")
-CASES = [
-    pytest.param(family, bounds, marks=_HUGE_STRAY)
-    if (family, bounds) in {("normal", "reference"), ("beta", "natural"), ("beta", "reference")}
-    else (family, bounds)
-    for family in rd.FAMILIES
-    for bounds in BOUNDS
-]
+CASES = [(family, bounds) for family in rd.FAMILIES for bounds in BOUNDS]
 
 
 @pytest.mark.parametrize(("family", "bounds"), CASES)
@@ -64,17 +54,7 @@ def test_fit_reaches_reference(family: str, bounds: str) -> None:
     assert np.abs(res.probs.sum(axis=1) - 1.0).max() <= 1e-12
 
 
-#: beta and logit-logistic fits of some panels end up to 1.4e-5 and 6e-8 (relative NLL) apart
-#: when the counts are scaled (e.g. make_catalog(40, seed=390) times 7, seed=741 times 12): a
-#: stopping-rule defect, seen on some examples only, so the mark is not strict
-_SCALE_DEPENDENT = pytest.mark.xfail(reason="stopping rule not scale-free for these families")
-
-
-@pytest.mark.parametrize(
-    "family",
-    [pytest.param(f, marks=_SCALE_DEPENDENT) if f in ("beta", "logit-logistic") else f
-     for f in rd.FAMILIES],
-)
+@pytest.mark.parametrize("family", rd.FAMILIES)
 @given(seed=st.integers(0, 2**32 - 1), factor=st.integers(2, 1000))
 def test_scaling_counts_keeps_the_nll_per_rating(family: str, seed: int, factor: int) -> None:
     """The likelihood is scale-free in the counts: the maximum NLL per rating is unchanged.

@@ -24,13 +24,7 @@ HARD = np.array(
 )
 
 
-#: GSD [0, 0, 7, 1, 3] stops at NLL 14.3034 (ψ at the sample mean, flagged converged) where the
-#: independent fit reaches 14.2420: the GSD starts and the trust-region solver together miss
-#: the mixture-piece optimum
-_GSD_MISSES = pytest.mark.xfail(strict=True, reason="GSD [0, 0, 7, 1, 3] misses its optimum")
-
-
-@pytest.mark.parametrize("name", ("maxent", pytest.param("gsd", marks=_GSD_MISSES)))
+@pytest.mark.parametrize("name", ("maxent", "gsd"))
 @pytest.mark.parametrize("bounds", ("natural", "reference"))
 def test_hard_panels_finite_and_optimal(name, bounds):
     res = rd.fit(HARD, name, bounds=bounds)

@@ -27,8 +27,6 @@ from .solver import family_logp, match_moments, match_moments_nested, minimize_n
 _SQRT3_OVER_PI = math.sqrt(3.0) / math.pi
 _GUMBEL_SD = math.pi / math.sqrt(6.0)
 _LOG_LOG_2 = math.log(math.log(2.0))
-#: Largest total weight of a GSD fit (counts beyond it enter through their proportions).
-GSD_WEIGHT_CAP = 1e6
 #: χ²(q, p) per rating above which a converged fit of a non-log-concave family is retried from
 #: the other starts.
 POOR_FIT_CHI2 = 0.05
@@ -160,6 +158,7 @@ def fit_theta(fam, counts, starts, lo, hi, aux, K, maxit):
         theta[i, 1] = starts[i, 0, 1]
         iters[i] = 0
         conv[i] = False
+        total = counts[i].sum()
         for s in range(starts.shape[1]):
             if s > 0 and conv[i] and (
                 concave
@@ -172,15 +171,18 @@ def fit_theta(fam, counts, starts, lo, hi, aux, K, maxit):
                 aux, counts[i], K, maxit, logp, dlogp,
             )
             iters[i] += it
-            # a converged optimum beats an unconverged point unless clearly lower
-            if (ok and not conv[i] and f < best + 1e-9 * (1.0 + abs(best))) or (
+            # a converged optimum beats an unconverged point unless clearly lower (per rating,
+            # so that scaled counts choose the same start)
+            f /= total
+            margin = 1e-11 * (1.0 + abs(best))
+            if (ok and not conv[i] and f < best + margin) or (
                 f < best and (ok or not conv[i])
-            ) or (f < best - 1e-9 * (1.0 + abs(best))):
+            ) or (f < best - margin):
                 best = f
                 theta[i, 0] = t0
                 theta[i, 1] = t1
                 conv[i] = ok
-        nll[i] = best
+        nll[i] = best * total
     return theta, nll, iters, conv
 
 
@@ -216,9 +218,9 @@ def fit_maxent(counts, K):
 def fit_gsd(counts, K, maxit):
     """GSD maximum likelihood over its smooth pieces near the sample mean.
 
-    Counts enter through their proportions times the weight min(N, GSD_WEIGHT_CAP): the
-    solver's convergence test keeps its meaning for ordinary panels, and huge totals cannot
-    overflow or stall it; the returned NLL is scaled back to N.
+    Counts enter through their proportions (the solver works per rating), so huge totals
+    cannot overflow or stall it and scaled counts give the same fit; the NLL is scaled to N.
+    Each mixture piece whose solve stops on the piece's edge is solved again from its middle.
     Tries the beta-binomial piece and the mixture pieces ψ ∈ [j, j + 1] for j within one of
     ⌊ψ₀⌋ (ψ₀, ρ₀ the sample moments); returns native (ψ, ρ), the NLL, iterations and
     convergence flags.
@@ -236,13 +238,11 @@ def fit_gsd(counts, K, maxit):
         total = counts[i].sum()
         props = counts[i] / total
         psi0, rho0 = mean_shape(props, K)
-        weight = min(total, GSD_WEIGHT_CAP)
-        props_w = props * weight
         c0 = shape_at_binomial(psi0, K)
         r_a = min(rho0 / c0, 0.999) if c0 > 0.0 else 0.5
         t0, t1, best, it, ok = minimize_nll(
             GSD_BETABINOMIAL, psi0, max(r_a, 1e-3), 1.0, float(K), 0.0, 1.0,
-            aux, props_w, K, maxit, logp, dlogp,
+            aux, props, K, maxit, logp, dlogp,
         )
         total_it = it
         psi_best = t0
@@ -256,9 +256,19 @@ def fit_gsd(counts, K, maxit):
             start = min(max(psi0, j + 1e-3), j + 1.0 - 1e-3)
             t0, t1, f, it, ok = minimize_nll(
                 GSD_MIXTURE, start, r_b, float(j), j + 1.0, 0.0, 1.0,
-                piece_aux, props_w, K, maxit, logp, dlogp,
+                piece_aux, props, K, maxit, logp, dlogp,
             )
             total_it += it
+            if not ok or t1 <= 0.0 or t0 <= j or t0 >= j + 1.0:
+                # stopped on the piece's edge (the binomial r = 0 or ψ = j, j + 1), where the
+                # mixture likelihood can have a local optimum: also start in the middle
+                u0, u1, g, it, ok2 = minimize_nll(
+                    GSD_MIXTURE, j + 0.5, 0.5, float(j), j + 1.0, 0.0, 1.0,
+                    piece_aux, props, K, maxit, logp, dlogp,
+                )
+                total_it += it
+                if (ok2 and not ok and g <= f + 1e-9 * (1.0 + abs(f))) or g < f:
+                    t0, t1, f, ok = u0, u1, g, ok2
             if f < best:
                 best = f
                 c = shape_at_binomial(t0, K)
@@ -267,7 +277,7 @@ def fit_gsd(counts, K, maxit):
                 ok_best = ok
         params[i, 0] = psi_best
         params[i, 1] = rho_best
-        nll[i] = best * (total / weight)
+        nll[i] = best * total
         iters[i] = total_it
         conv[i] = ok_best
     return params, nll, iters, conv

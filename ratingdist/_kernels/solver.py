@@ -19,9 +19,11 @@ from .gsd import betabinomial_logp, mixture_logp
 from .quantized import quantized_logp
 
 _INF = np.inf
-#: Newton decrement N·ḡᵀH⁻¹ḡ (in NLL units, about twice the gap to the optimum) below which a
-#: fit counts as converged; relaxed by 1e-4·NLL for very large NLLs (see :func:`minimize_nll`).
-DECREMENT_TOL = 1e-10
+#: Newton decrement per rating ḡᵀH⁻¹ḡ (about twice the gap to the optimum in NLL per rating)
+#: below which a fit counts as converged, times 1 + NLL per rating (see :func:`minimize_nll`).
+#: Per rating, so that the stopping point (and every iterate) is the same for the counts and any
+#: multiple of them; the NLL gap is then at most about 1e-13·N·(1 + NLL/N)/2.
+DECREMENT_TOL = 1e-13
 #: χ²(q, p) per rating up to which the Fisher information stands in for the observed Hessian:
 #: H − I = Σ_k (q_k − p_k)·(∇ℓ_k∇ℓ_kᵀ − ∇²p_k/p_k), of relative size about √χ² (Cauchy–Schwarz).
 FISHER_CHI2 = 0.05
@@ -271,8 +273,9 @@ def minimize_nll(fam, th0, th1, lo0, hi0, lo1, hi1, aux, c, K, maxit, logp, dlog
     solved alone (Bertsekas' projected Newton); steps are backtracked along the projected path
     (Armijo).
 
-    Converged: the Newton decrement N·ḡᵀH⁻¹ḡ (about twice the NLL gap to the optimum) is below
-    DECREMENT_TOL·(1 + 1e-4·NLL), or every free gradient component is at its rounding floor.
+    Converged: the Newton decrement per rating ḡᵀH⁻¹ḡ (about twice the gap of f̄ to its optimum)
+    is below DECREMENT_TOL·(1 + f̄), or every free gradient component is at its rounding floor; both
+    tests are on the proportions alone, so scaling the counts changes no step.
     Otherwise the best point found is returned with converged=False.
 
     Returns (th0, th1, nll, iterations, converged).
@@ -288,7 +291,6 @@ def minimize_nll(fam, th0, th1, lo0, hi0, lo1, hi1, aux, c, K, maxit, logp, dlog
     f, g0, g1, h00, h01, h11 = nll_terms(fam, th0, th1, aux, q, K, logp, dlogp)
     if f == _INF:
         return th0, th1, _INF, 0, False
-    tol = DECREMENT_TOL / n_tot
     for it in range(maxit):
         s0 = _snap(th0, g0, lo0, hi0, BOUND_SNAP * _unit0(fam, th1))
         s1 = _snap(th1, g1, lo1, hi1, BOUND_SNAP)
@@ -331,7 +333,7 @@ def minimize_nll(fam, th0, th1, lo0, hi0, lo1, hi1, aux, c, K, maxit, logp, dlog
         )
         newton = newton and ok_h
         decrement = -(g0 * d0 + g1 * d1)
-        if newton and decrement <= tol * (1.0 + 1e-4 * n_tot * f):
+        if newton and decrement <= DECREMENT_TOL * (1.0 + f):
             return th0, th1, n_tot * f, it, True
         if not decrement > 0.0:  # no descent left in double precision (not at the noise floor)
             return th0, th1, n_tot * f, it, False
@@ -364,7 +366,7 @@ def minimize_nll(fam, th0, th1, lo0, hi0, lo1, hi1, aux, c, K, maxit, logp, dlog
             # no decrease at double precision: converged only if the gradient is pure noise
             family_logp(fam, th0, th1, aux, K, logp, dlogp)
             ok = _at_noise_floor(g0, g1, free0, free1, q, K, dlogp) or (
-                newton and decrement <= 1e3 * tol * (1.0 + 1e-4 * n_tot * f)
+                newton and decrement <= 1e3 * DECREMENT_TOL * (1.0 + f)
             )
             return th0, th1, n_tot * f, it, ok
         th0, th1 = n0, n1
