@@ -19,6 +19,11 @@ HARD = np.array(
         [2508, 0, 1, 0, 0],
         [0, 0, 2, 0, 5021],
         [1, 4, 10, 6, 3],
+        # GSD optima in a mixture piece away from the binomial edge (a local optimum there)
+        [0, 4, 1, 0, 1],
+        [0, 7, 0, 1, 1],
+        [0, 7, 1, 1, 1],
+        [0, 8, 1, 0, 2],
     ],
     dtype=float,
 )

@@ -19,11 +19,11 @@ from .gsd import betabinomial_logp, mixture_logp
 from .quantized import quantized_logp
 
 _INF = np.inf
-#: Newton decrement per rating ḡᵀH⁻¹ḡ (about twice the gap to the optimum in NLL per rating)
-#: below which a fit counts as converged, times 1 + NLL per rating (see :func:`minimize_nll`).
-#: Per rating, so that the stopping point (and every iterate) is the same for the counts and any
-#: multiple of them; the NLL gap is then at most about 1e-13·N·(1 + NLL/N)/2.
-DECREMENT_TOL = 1e-13
+#: Newton decrement ḡᵀH⁻¹ḡ relative to the NLL (about twice the relative gap to the optimum)
+#: below which a fit counts as converged (see :func:`minimize_nll`). Relative, so that the
+#: stopping point (and every iterate) is the same for the counts and any multiple of them; the
+#: NLL is then within about 5e-13·NLL of the optimum.
+DECREMENT_TOL = 1e-12
 #: χ²(q, p) per rating up to which the Fisher information stands in for the observed Hessian:
 #: H − I = Σ_k (q_k − p_k)·(∇ℓ_k∇ℓ_kᵀ − ∇²p_k/p_k), of relative size about √χ² (Cauchy–Schwarz).
 FISHER_CHI2 = 0.05
@@ -31,6 +31,8 @@ FISHER_CHI2 = 0.05
 STEP_RADIUS = 4.0
 #: Distance to a bound (natural units) within which a coordinate pushed outwards is put on it.
 BOUND_SNAP = 1e-10
+#: Relative size of a Newton step below which it cannot move its coordinate (two ulps).
+RESOLUTION = 4.5e-16
 #: Largest absolute moment residual accepted by :func:`match_moments`.
 MOMENT_TOL = 1e-11
 
@@ -274,7 +276,7 @@ def minimize_nll(fam, th0, th1, lo0, hi0, lo1, hi1, aux, c, K, maxit, logp, dlog
     (Armijo).
 
     Converged: the Newton decrement per rating ḡᵀH⁻¹ḡ (about twice the gap of f̄ to its optimum)
-    is below DECREMENT_TOL·(1 + f̄), or every free gradient component is at its rounding floor; both
+    is below DECREMENT_TOL·f̄, or every free gradient component is at its rounding floor; both
     tests are on the proportions alone, so scaling the counts changes no step.
     Otherwise the best point found is returned with converged=False.
 
@@ -332,8 +334,17 @@ def minimize_nll(fam, th0, th1, lo0, hi0, lo1, hi1, aux, c, K, maxit, logp, dlog
             g0, g1, e00, e01, e11, _unit0(fam, th1), 1.0, free0, free1, STEP_RADIUS
         )
         newton = newton and ok_h
+        if newton and free0 and free1:
+            fix0 = abs(d0) <= RESOLUTION * abs(th0)
+            fix1 = abs(d1) <= RESOLUTION * abs(th1)
+            if fix0 != fix1:  # one Newton step is below its coordinate's resolution: the other
+                free0 = not fix0  # coordinate is solved alone (the first stays where it is)
+                free1 = not fix1
+                d0, d1, newton = _trust_step(
+                    g0, g1, e00, e01, e11, _unit0(fam, th1), 1.0, free0, free1, STEP_RADIUS
+                )
         decrement = -(g0 * d0 + g1 * d1)
-        if newton and decrement <= DECREMENT_TOL * (1.0 + f):
+        if newton and decrement <= DECREMENT_TOL * f:
             return th0, th1, n_tot * f, it, True
         if not decrement > 0.0:  # no descent left in double precision (not at the noise floor)
             return th0, th1, n_tot * f, it, False
@@ -347,10 +358,13 @@ def minimize_nll(fam, th0, th1, lo0, hi0, lo1, hi1, aux, c, K, maxit, logp, dlog
         nh00 = h00
         nh01 = h01
         nh11 = h11
+        unrepresentable = False
         for _ls in range(80):
             n0 = _clip(th0 + t * d0, lo0, hi0)
             n1 = _clip(th1 + t * d1, lo1, hi1)
             if n0 == th0 and n1 == th1:
+                # the Newton step itself rounds away: θ is the optimum at double resolution
+                unrepresentable = t == 1.0 and newton
                 break
             nf, ng0, ng1, nh00, nh01, nh11 = nll_terms(fam, n0, n1, aux, q, K, logp, dlogp)
             slope = g0 * (n0 - th0) + g1 * (n1 - th1)
@@ -365,8 +379,8 @@ def minimize_nll(fam, th0, th1, lo0, hi0, lo1, hi1, aux, c, K, maxit, logp, dlog
         if not accepted:
             # no decrease at double precision: converged only if the gradient is pure noise
             family_logp(fam, th0, th1, aux, K, logp, dlogp)
-            ok = _at_noise_floor(g0, g1, free0, free1, q, K, dlogp) or (
-                newton and decrement <= 1e3 * DECREMENT_TOL * (1.0 + f)
+            ok = unrepresentable or _at_noise_floor(g0, g1, free0, free1, q, K, dlogp) or (
+                newton and decrement <= 1e3 * DECREMENT_TOL * f
             )
             return th0, th1, n_tot * f, it, ok
         th0, th1 = n0, n1
