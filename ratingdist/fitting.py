@@ -369,7 +369,7 @@ def _fit_maxent(fam: MaxEnt, c: NDArray, K: int):
 def _fit_gsd(fam: GSD, c: NDArray, K: int):
     degenerate = degenerate_support(c)
     n = len(c)
-    params, _, iterations, converged = batch.fit_gsd(c, K, MAX_ITERATIONS)
+    params, logp, _, iterations, converged = batch.fit_gsd(c, K, MAX_ITERATIONS)
     params = np.clip(params, [1.0, 0.0], [K, 1.0])
     # degenerate rows: the moment estimate attains the empirical pmf (a boundary, not a limit);
     # it is returned exactly (the closed form leaves rounding-level mass in empty categories)
@@ -377,7 +377,6 @@ def _fit_gsd(fam: GSD, c: NDArray, K: int):
         params[degenerate] = batch.sample_mean_shape(c[degenerate], K)
         iterations[degenerate] = 0
         converged[degenerate] = True
-    logp = batch.gsd_logpmf(params, K)
     probs = np.exp(logp)
     probs[degenerate] = _empirical(c[degenerate])
     logp[degenerate] = gof.log_proportions(c[degenerate])

@@ -222,19 +222,22 @@ def fit_gsd(counts, K, maxit):
     cannot overflow or stall it and scaled counts give the same fit; the NLL is scaled to N.
     Each mixture piece whose solve stops on the piece's edge is solved again from its middle.
     Tries the beta-binomial piece and the mixture pieces ψ ∈ [j, j + 1] for j within one of
-    ⌊ψ₀⌋ (ψ₀, ρ₀ the sample moments); returns native (ψ, ρ), the NLL, iterations and
-    convergence flags.
+    ⌊ψ₀⌋ (ψ₀, ρ₀ the sample moments); returns native (ψ, ρ), the log-pmf (n, K) at the
+    solver coordinates of the best piece (native ρ cannot hold an r within 1e-16 of 1), the NLL,
+    iterations and convergence flags.
     """
     n = counts.shape[0]
     params = np.empty((n, 2))
     nll = np.empty(n)
     iters = np.empty(n, dtype=np.int64)
     conv = np.empty(n, dtype=np.bool_)
+    logp_out = np.empty((n, K))
     aux = np.zeros(1)
     for i in nb.prange(n):
         logp = np.empty(K)
         dlogp = np.empty((K, 2))
         piece_aux = np.zeros(1)
+        best_aux = np.zeros(1)
         total = counts[i].sum()
         props = counts[i] / total
         psi0, rho0 = mean_shape(props, K)
@@ -248,6 +251,9 @@ def fit_gsd(counts, K, maxit):
         psi_best = t0
         rho_best = shape_at_binomial(t0, K) * t1
         ok_best = ok
+        code_best = GSD_BETABINOMIAL
+        th_best0 = t0
+        th_best1 = t1
         j_mid = min(max(int(math.floor(psi0)), 1), K - 1)  # noqa: RUF046 (Numba typing)
         r_b = (rho0 - c0) / (1.0 - c0) if c0 < 1.0 else 0.5
         r_b = min(max(r_b, 1e-3), 0.999)
@@ -275,9 +281,14 @@ def fit_gsd(counts, K, maxit):
                 psi_best = t0
                 rho_best = c + (1.0 - c) * t1
                 ok_best = ok
+                code_best = GSD_MIXTURE
+                best_aux[0] = j
+                th_best0 = t0
+                th_best1 = t1
         params[i, 0] = psi_best
         params[i, 1] = rho_best
         nll[i] = best * total
         iters[i] = total_it
         conv[i] = ok_best
-    return params, nll, iters, conv
+        family_logp(code_best, th_best0, th_best1, best_aux, K, logp_out[i], dlogp)
+    return params, logp_out, nll, iters, conv
