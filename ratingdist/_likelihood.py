@@ -73,11 +73,14 @@ def g_test_pvalue(g: ArrayLike, df: int) -> NDArray[np.float64]:
     """Asymptotic p-value P(χ²_df ≥ G); df = K − 1 − 2 for a two-parameter family.
 
     With df < 1 (K = 3) the asymptotic test does not exist and the p-value is NaN: use
-    :func:`ratingdist.gof.bootstrap_pvalue`.
+    :func:`ratingdist.gof.bootstrap_pvalue`. For df = 2 (K = 5) the χ² survival function is
+    exp(−G/2) in closed form (an order of magnitude faster than the incomplete gamma function).
     """
     g = np.asarray(g, dtype=np.float64)
     if df < 1:
         return np.full(g.shape, np.nan)
+    if df == 2:
+        return np.exp(-0.5 * g)
     return stats.chi2.sf(g, df)
 
 

@@ -175,8 +175,9 @@ def fit_theta(fam, counts, starts, lo, hi, aux, K, maxit):
             # so that scaled counts choose the same start)
             f /= total
             margin = 1e-11 * (1.0 + abs(best))
-            if (ok and not conv[i] and f < best + margin) or (
-                f < best and (ok or not conv[i])
+            # (ties within rounding keep the earlier start, whatever the scaling)
+            if best == np.inf or (ok and not conv[i] and f < best + margin) or (
+                f < best - 1e-14 * abs(best) and (ok or not conv[i])
             ) or (f < best - margin):
                 best = f
                 theta[i, 0] = t0
