@@ -5,10 +5,11 @@
 
 - maximum entropy: the MLE matches the sample mean and variance (exponential family), closed
   form;
-- GSD: projected Fisher scoring on each smooth piece of its likelihood (the beta-binomial piece
-  and the mixture pieces ψ ∈ [j, j + 1] near the sample mean), best piece kept;
-- quantized metric models: projected Fisher scoring from the moment-matched member of the
-  family. For normal, logistic and logit-logistic the log-likelihood is concave in
+- GSD: projected trust-region Newton on each smooth piece of its likelihood (the beta-binomial
+  piece and the mixture pieces ψ ∈ [j, j + 1] near the sample mean, a piece stopped on its edge
+  again from its middle), best piece kept;
+- quantized metric models: projected trust-region Newton from the moment-matched member of
+  the family. For normal, logistic and logit-logistic the log-likelihood is concave in
   (−μ/σ, 1/σ) (Pratt 1981), so the stationary point found is the global maximum.
 
 Stimuli whose ratings fall in one category, in two adjacent categories, or in the extremes 1 and
@@ -20,7 +21,9 @@ reference study's box the same holds where the limit lies in the closure of the 
 a, b → ∞) have a finite optimum on the box's boundary, which the solver finds.
 
 The solver (``_kernels.solver.minimize_nll``) works on proportions with the total as a weight,
-so any count up to the float range can be fitted; it is started from the moment-matched member
+so any count up to the float range can be fitted and a table times any factor gives the same
+parameters; NLL and G come from the log-probabilities (finite also where a probability
+underflows). It is started from the moment-matched member
 of the data and of two smoothed copies of the data (see :func:`_smoothed_starts`).
 
 References

@@ -1,12 +1,13 @@
-"""Per-stimulus solvers shared by all families: projected Fisher scoring for the maximum
+"""Per-stimulus solvers shared by all families: projected trust-region Newton for the maximum
 likelihood, and Newton's method for matching a given mean and variance.
 
 Both work in a family's solver coordinates θ (see ``quantized`` and ``gsd``) through
-:func:`family_logp`, which returns log p_k and ∂ log p_k/∂θ. The Fisher information
-I(θ) = N Σ_k p_k ∇log p_k ∇log p_kᵀ is positive semi-definite, so every scoring step is a descent
-direction for the negative log-likelihood; box constraints (the reference study's bounds, the GSD
-pieces) are handled by fixing the coordinates whose bound is active (Bertsekas' projected Newton)
-and an Armijo line search along the projected path.
+:func:`family_logp`, which returns log p_k and ∂ log p_k/∂θ. The likelihood steps use the Fisher
+information I(θ) = Σ_k p_k ∇log p_k ∇log p_kᵀ where the fit is close and the observed Hessian
+otherwise (shifted by the trust-region multiplier where it is indefinite), so every step is a
+descent direction for the negative log-likelihood; box constraints (the reference study's
+bounds, the GSD pieces) are handled by fixing the coordinates whose bound is active, with an
+ε-active set (Bertsekas' projected Newton), and an Armijo line search along the projected path.
 """
 
 import math
