@@ -5,10 +5,11 @@
 
 - maximum entropy: the MLE matches the sample mean and variance (exponential family), closed
   form;
-- GSD: projected Fisher scoring on each smooth piece of its likelihood (the beta-binomial piece
-  and the mixture pieces ψ ∈ [j, j + 1] near the sample mean), best piece kept;
-- quantized metric models: projected Fisher scoring from the moment-matched member of the
-  family. For normal, logistic and logit-logistic the log-likelihood is concave in
+- GSD: projected trust-region Newton on each smooth piece of its likelihood (the beta-binomial
+  piece and the mixture pieces ψ ∈ [j, j + 1] near the sample mean, a piece stopped on its edge
+  again from its middle), best piece kept;
+- quantized metric models: projected trust-region Newton from the moment-matched member of
+  the family. For normal, logistic and logit-logistic the log-likelihood is concave in
   (−μ/σ, 1/σ) (Pratt 1981), so the stationary point found is the global maximum.
 
 Stimuli whose ratings fall in one category, in two adjacent categories, or in the extremes 1 and
@@ -20,7 +21,9 @@ reference study's box the same holds where the limit lies in the closure of the 
 a, b → ∞) have a finite optimum on the box's boundary, which the solver finds.
 
 The solver (``_kernels.solver.minimize_nll``) works on proportions with the total as a weight,
-so any count up to the float range can be fitted; it is started from the moment-matched member
+so any count up to the float range can be fitted and a table times any factor gives the same
+parameters; NLL and G come from the log-probabilities (finite also where a probability
+underflows). It is started from the moment-matched member
 of the data and of two smoothed copies of the data (see :func:`_smoothed_starts`).
 
 References
@@ -93,6 +96,9 @@ class FitResult:
         bound of the ``"reference"`` box.
     bounds : ``"natural"`` or ``"reference"``.
     pseudo_counts, prob_floor : the regularization used (0 for the plain MLE).
+    logp : optional (n, K) log-probabilities of the fit before ``prob_floor``; NLL and G are
+        computed from them (finite also where a fitted probability underflows to 0), else
+        from ``probs``.
     """
 
     def __init__(
@@ -108,6 +114,7 @@ class FitResult:
         bounds: str = "natural",
         pseudo_counts: float = 0.0,
         prob_floor: float = 0.0,
+        logp: NDArray | None = None,
     ):
         self.family = family
         self.counts = counts
@@ -121,8 +128,14 @@ class FitResult:
         self.pseudo_counts = float(pseudo_counts)
         self.prob_floor = float(prob_floor)
         c = counts.counts
-        self.nll = gof.nll(c, self.probs)
-        self.g = gof.g_statistic(c, self.probs)
+        if logp is None:
+            logp = np.log(np.where(self.probs > 0, self.probs, 1.0))
+            logp[self.probs <= 0] = -np.inf
+        elif self.prob_floor > 0:  # log((1 − Kε)·p + ε)
+            logp = np.logaddexp(np.log1p(-counts.K * self.prob_floor) + logp,
+                                np.log(self.prob_floor))
+        self.nll = gof.nll_from_logp(c, logp)
+        self.g = gof.g_from_logp(c, logp)
         self.p_value = gof.g_test_pvalue(self.g, df=counts.K - 3)
 
     def __len__(self) -> int:
@@ -404,12 +417,12 @@ def fit(
         parts = _fit_quantized(fam, c, K, bounds)
     else:
         raise TypeError(f"cannot fit family {fam!r}")
-    params, probs, iterations, converged, limit, at_bound = parts
+    params, probs, logp, iterations, converged, limit, at_bound = parts
     if prob_floor > 0:
         probs = (1.0 - K * prob_floor) * probs + prob_floor
     return FitResult(
         fam, rc, params, probs, iterations, converged, limit, at_bound,
-        bounds=bounds, pseudo_counts=pseudo_counts, prob_floor=prob_floor,
+        bounds=bounds, pseudo_counts=pseudo_counts, prob_floor=prob_floor, logp=logp,
     )
 
 
@@ -469,23 +482,28 @@ def _empirical(c: NDArray) -> NDArray:
     return c / c.sum(axis=1, keepdims=True)
 
 
+
+
 def _fit_maxent(fam: MaxEnt, c: NDArray, K: int):
     n = len(c)
     limit = degenerate_support(c)
     params, logp, converged = batch.fit_maxent(c, K)
     probs = np.exp(logp)
-    probs /= probs.sum(axis=1, keepdims=True)
+    total = probs.sum(axis=1, keepdims=True)
+    probs /= total
+    logp -= np.log(total)
     # the limit pmf itself: the solver leaves probabilities of order 1e-15 where it has zeros
     params[limit] = batch.sample_mean_shape(c[limit], K)
     probs[limit] = _empirical(c[limit])
+    logp[limit] = gof.log_proportions(c[limit])
     converged[limit] = True
-    return params, probs, np.zeros(n, int), converged, limit, np.zeros(n, bool)
+    return params, probs, logp, np.zeros(n, int), converged, limit, np.zeros(n, bool)
 
 
 def _fit_gsd(fam: GSD, c: NDArray, K: int):
     degenerate = degenerate_support(c)
     n = len(c)
-    params, _, iterations, converged = batch.fit_gsd(c, K, MAX_ITERATIONS)
+    params, logp, _, iterations, converged = batch.fit_gsd(c, K, MAX_ITERATIONS)
     params = np.clip(params, [1.0, 0.0], [K, 1.0])
     # degenerate rows: the moment estimate attains the empirical pmf (a boundary, not a limit);
     # it is returned exactly (the closed form leaves rounding-level mass in empty categories)
@@ -493,9 +511,10 @@ def _fit_gsd(fam: GSD, c: NDArray, K: int):
         params[degenerate] = batch.sample_mean_shape(c[degenerate], K)
         iterations[degenerate] = 0
         converged[degenerate] = True
-    probs = fam.pmf(params, K)
+    probs = np.exp(logp)
     probs[degenerate] = _empirical(c[degenerate])
-    return params, probs, iterations, converged, np.zeros(n, bool), np.zeros(n, bool)
+    logp[degenerate] = gof.log_proportions(c[degenerate])
+    return params, probs, logp, iterations, converged, np.zeros(n, bool), np.zeros(n, bool)
 
 
 #: Weights λ of the uniform pmf mixed into the proportions for the extra solver starts.
@@ -573,6 +592,7 @@ def _fit_quantized(fam: QuantizedFamily, c: NDArray, K: int, bounds: str):
     degenerate = degenerate_support(c)
     params = np.empty((n, 2))
     probs = np.empty((n, K))
+    logp = np.empty((n, K))
     iterations = np.zeros(n, np.int64)
     converged = np.ones(n, bool)
     limit = np.zeros(n, bool)
@@ -585,9 +605,11 @@ def _fit_quantized(fam: QuantizedFamily, c: NDArray, K: int, bounds: str):
         limit = degenerate & reach
         params[limit] = limit_params[limit]
     probs[limit] = _empirical(c[limit])
+    logp[limit] = gof.log_proportions(c[limit])
     todo = ~limit
     if todo.any():
-        m, v = mean[todo], var[todo]
+        # from the proportions, which are the same for the counts and any multiple of them
+        m, v = scale.moments_of_counts(_empirical(c[todo]))
         code, aux = fam.solver_code(bounds), fam._aux(K)
         starts = np.stack(
             [_start(fam, m, v, K, bounds)] + [
@@ -599,8 +621,9 @@ def _fit_quantized(fam: QuantizedFamily, c: NDArray, K: int, bounds: str):
         lo, hi = fam.theta_bounds(bounds, K)
         theta, _, it, ok = batch.fit_theta(code, c[todo], starts, lo, hi, aux, K, MAX_ITERATIONS)
         params[todo] = fam._from_theta(theta, K, bounds)
-        probs[todo] = np.exp(batch.logpmf_theta(code, theta, aux, K))
+        logp[todo] = batch.logpmf_theta(code, theta, aux, K)
+        probs[todo] = np.exp(logp[todo])
         iterations[todo] = it
         converged[todo] = ok
         at_bound[todo] = ((theta <= lo) | (theta >= hi)).any(axis=1)
-    return params, probs, iterations, converged, limit, at_bound
+    return params, probs, logp, iterations, converged, limit, at_bound

@@ -551,3 +551,30 @@ def test_timing(capsys):
         assert tv < 50e-6 and tg < 100e-6
     with capsys.disabled():
         print("\n" + "\n".join(lines))
+
+
+@pytest.mark.parametrize("tiny", [1e-15, 1e-10, 1e-6, 1e-4])
+@pytest.mark.parametrize("other", [0.5, 1.89, 5.0])
+@pytest.mark.parametrize("x", [0.2, 0.6])
+@pytest.mark.parametrize("swap", [False, True])
+def test_betainc_small_parameter_side(tiny, other, x, swap):
+    """For a (or b) ≤ 1e-3 the side of I_x(a, b) within ~a of 1 has its small complement summed
+    directly: log of the complement and its derivatives to full precision (mpmath, 60 digits)."""
+    a, b, xx = (other, tiny, 1.0 - x) if swap else (tiny, other, x)
+    li, lj, dia, dib, dja, djb = S.log_betainc_with_grad(xx, a, b)
+    with mp.workdps(60):
+        A, B, X = mp.mpf(a), mp.mpf(b), mp.mpf(xx)
+
+        def small(s, t):  # log of the side that is small: 1 − I (tiny a) or I (tiny b)
+            if swap:
+                return mp.log(mp.betainc(s, t, 0, X, regularized=True))
+            return mp.log(mp.betainc(s, t, X, 1, regularized=True))
+
+        want = small(A, B)
+        want_a = mp.diff(lambda s: small(s, B), A)
+        want_b = mp.diff(lambda t: small(A, t), B)
+    got, got_a, got_b = (li, dia, dib) if swap else (lj, dja, djb)
+    assert abs(got - float(want)) <= 1e-13 * abs(float(want))
+    assert abs(got_a - float(want_a)) <= 1e-10 * abs(float(want_a))
+    assert abs(got_b - float(want_b)) <= 1e-10 * abs(float(want_b))
+    assert abs(math.exp(li) + math.exp(lj) - 1.0) <= 1e-15

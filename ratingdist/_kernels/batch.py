@@ -26,8 +26,6 @@ from .moments import moment_start
 from .rows import run_rows
 from .solver import family_logp, minimize_nll
 
-#: Largest total weight of a GSD fit (counts beyond it enter through their proportions).
-GSD_WEIGHT_CAP = 1e6
 #: χ²(q, p) per rating above which a converged fit of a non-log-concave family is retried from
 #: the other starts.
 POOR_FIT_CHI2 = 0.05
@@ -122,6 +120,7 @@ def _fit_theta_rows(start, stop, fam, counts, starts, lo, hi, aux, K, maxit, the
         theta[i, 1] = starts[i, 0, 1]
         iters[i] = 0
         conv[i] = False
+        total = counts[i].sum()
         for s in range(starts.shape[1]):
             if s > 0 and conv[i] and (
                 concave
@@ -134,15 +133,19 @@ def _fit_theta_rows(start, stop, fam, counts, starts, lo, hi, aux, K, maxit, the
                 aux, counts[i], K, maxit, logp, dlogp,
             )
             iters[i] += it
-            # a converged optimum beats an unconverged point unless clearly lower
-            if (ok and not conv[i] and f < best + 1e-9 * (1.0 + abs(best))) or (
-                f < best and (ok or not conv[i])
-            ) or (f < best - 1e-9 * (1.0 + abs(best))):
+            # a converged optimum beats an unconverged point unless clearly lower (per rating,
+            # so that scaled counts choose the same start)
+            f /= total
+            margin = 1e-11 * (1.0 + abs(best))
+            # (ties within rounding keep the earlier start, whatever the scaling)
+            if best == np.inf or (ok and not conv[i] and f < best + margin) or (
+                f < best - 1e-14 * abs(best) and (ok or not conv[i])
+            ) or (f < best - margin):
                 best = f
                 theta[i, 0] = t0
                 theta[i, 1] = t1
                 conv[i] = ok
-        nll[i] = best
+        nll[i] = best * total
 
 
 def fit_theta(fam, counts, starts, lo, hi, aux, K, maxit):
@@ -201,16 +204,15 @@ def fit_maxent(counts, K):
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def _fit_gsd_rows(start, stop, counts, K, maxit, params, nll, iters, conv):
+def _fit_gsd_rows(start, stop, counts, K, maxit, params, logp_out, nll, iters, conv):
     for i in range(start, stop):
         logp = np.empty(K)
         dlogp = np.empty((K, 2))
         piece_aux = np.zeros(1)
+        best_aux = np.zeros(1)
         total = counts[i].sum()
         props = counts[i] / total
         psi0, rho0 = mean_shape(props, K)
-        weight = min(total, GSD_WEIGHT_CAP)
-        props_w = props * weight
         c0 = shape_at_binomial(psi0, K)
         r_a = min(rho0 / c0, 0.999) if c0 > 0.0 else 0.5
         j_mid = min(max(int(math.floor(psi0)), 1), K - 1)  # noqa: RUF046 (Numba typing)
@@ -222,6 +224,9 @@ def _fit_gsd_rows(start, stop, counts, K, maxit, params, nll, iters, conv):
         psi_best = psi0
         rho_best = rho0
         ok_best = False
+        code_best = GSD_BETABINOMIAL
+        th_best0 = psi0
+        th_best1 = r_a
         # piece j_lo − 1 is the beta-binomial one; the piece code is a runtime value, so that
         # the solver is compiled once for all families (a literal code would specialize it)
         for j in range(j_lo - 1, min(j_mid + 1, K - 1) + 1):
@@ -233,37 +238,54 @@ def _fit_gsd_rows(start, stop, counts, K, maxit, params, nll, iters, conv):
                 piece_aux[0] = j
                 s0, s1, lo0, hi0 = min(max(psi0, j + 1e-3), j + 1.0 - 1e-3), r_b, float(j), j + 1.0
             t0, t1, f, it, ok = minimize_nll(
-                code, s0, s1, lo0, hi0, 0.0, 1.0, piece_aux, props_w, K, maxit, logp, dlogp,
+                code, s0, s1, lo0, hi0, 0.0, 1.0, piece_aux, props, K, maxit, logp, dlogp,
             )
             total_it += it
+            if j >= j_lo and (not ok or t1 <= 0.0 or t0 <= j or t0 >= j + 1.0):
+                # stopped on the piece's edge (the binomial r = 0 or ψ = j, j + 1), where the
+                # mixture likelihood can have a local optimum: also start in the middle
+                u0, u1, g, it, ok2 = minimize_nll(
+                    code, j + 0.5, 0.5, lo0, hi0, 0.0, 1.0, piece_aux, props, K, maxit,
+                    logp, dlogp,
+                )
+                total_it += it
+                if (ok2 and not ok and g <= f + 1e-9 * (1.0 + abs(f))) or g < f:
+                    t0, t1, f, ok = u0, u1, g, ok2
             if j < j_lo or f < best:
                 best = f
                 c = shape_at_binomial(t0, K)
                 psi_best = t0
                 rho_best = c * t1 if j < j_lo else c + (1.0 - c) * t1
                 ok_best = ok
+                code_best = code
+                best_aux[0] = piece_aux[0]
+                th_best0 = t0
+                th_best1 = t1
         params[i, 0] = psi_best
         params[i, 1] = rho_best
-        nll[i] = best * (total / weight)
+        nll[i] = best * total
         iters[i] = total_it
         conv[i] = ok_best
+        family_logp(code_best, th_best0, th_best1, best_aux, K, logp_out[i], dlogp)
 
 
 def fit_gsd(counts, K, maxit):
     """GSD maximum likelihood over its smooth pieces near the sample mean.
 
-    Counts enter through their proportions times the weight min(N, GSD_WEIGHT_CAP): the
-    solver's convergence test keeps its meaning for ordinary panels, and huge totals cannot
-    overflow or stall it; the returned NLL is scaled back to N.
+    Counts enter through their proportions (the solver works per rating), so huge totals
+    cannot overflow or stall it and scaled counts give the same fit; the NLL is scaled to N.
+    Each mixture piece whose solve stops on the piece's edge is solved again from its middle.
     Tries the beta-binomial piece and the mixture pieces ψ ∈ [j, j + 1] for j within one of
-    ⌊ψ₀⌋ (ψ₀, ρ₀ the sample moments); returns native (ψ, ρ), the NLL, iterations and
-    convergence flags.
+    ⌊ψ₀⌋ (ψ₀, ρ₀ the sample moments); returns native (ψ, ρ), the log-pmf (n, K) at the
+    solver coordinates of the best piece (native ρ cannot hold an r within 1e-16 of 1), the NLL,
+    iterations and convergence flags.
     """
     counts = _floats(counts)
     n = counts.shape[0]
     params = np.empty((n, 2))
+    logp_out = np.empty((n, K))
     nll = np.empty(n)
     iters = np.empty(n, dtype=np.int64)
     conv = np.empty(n, dtype=np.bool_)
-    run_rows(_fit_gsd_rows, n, counts, int(K), int(maxit), params, nll, iters, conv)
-    return params, nll, iters, conv
+    run_rows(_fit_gsd_rows, n, counts, int(K), int(maxit), params, logp_out, nll, iters, conv)
+    return params, logp_out, nll, iters, conv

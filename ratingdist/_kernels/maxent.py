@@ -20,13 +20,15 @@ import numpy as np
 from numba.extending import register_jitable
 
 _NEG_INF = -np.inf
+#: Smallest variance for which the dual is started from the discretized normal (else λ = 0).
+NORMAL_START_MIN_VAR = 0.1
 #: Newton decrement (per-rating NLL units) at which the dual counts as solved.
 DUAL_TOL = 1e-15
 
 
 @register_jitable(cache=True, nogil=True, error_model="numpy")
-def _dual(l1, l2, K, a, b, tu, ty, logp):
-    """φ, ∇φ, ∇²φ (h_uu, h_uy, h_yy) and det ∇²φ at λ; fills logp (K,)."""
+def _dual(l1, l2, K, a, b, tu, ty, logp, prob):
+    """φ, ∇φ, ∇²φ (h_uu, h_uy, h_yy) and det ∇²φ at λ; fills logp (K,) and prob = exp(logp)."""
     zmax = _NEG_INF
     kmax = 0
     for k in range(K):
@@ -46,13 +48,14 @@ def _dual(l1, l2, K, a, b, tu, ty, logp):
     for k in range(K):
         logp[k] -= lse
         p = math.exp(logp[k])
+        prob[k] = p
         mu += p * (k - a)
         my += p * (k - a) * (k - b)
     huu = 0.0
     huy = 0.0
     hyy = 0.0
     for k in range(K):
-        p = math.exp(logp[k])
+        p = prob[k]
         du = (k - a) - mu
         dy = (k - a) * (k - b) - my
         huu += p * du * du
@@ -60,18 +63,18 @@ def _dual(l1, l2, K, a, b, tu, ty, logp):
         hyy += p * dy * dy
     det = 0.0
     for i in range(K):
-        pi = math.exp(logp[i])
+        pi = prob[i]
         ui = i - a
         yi = ui * (i - b)
         for j in range(i + 1, K):
-            pij = pi * math.exp(logp[j])
+            pij = pi * prob[j]
             uj = j - a
             yj = uj * (j - b)
             for m in range(j + 1, K):
                 um = m - a
                 ym = um * (m - b)
                 d = (uj - ui) * (ym - yi) - (um - ui) * (yj - yi)
-                det += pij * math.exp(logp[m]) * d * d
+                det += pij * prob[m] * d * d
     phi = lse - l1 * tu - l2 * ty
     return phi, mu - tu, my - ty, huu, huy, hyy, det
 
@@ -83,9 +86,17 @@ def maxent_solve(K, a, b, tu, ty, logp):
     a, b: 0-based anchor categories; tu = E[k − a], ty = E[(k − a)(k − b)].
     Returns the final Newton decrement (≤ :data:`DUAL_TOL` when solved).
     """
+    prob = np.empty(K)
     l1 = 0.0
     l2 = 0.0
-    phi, g1, g2, huu, huy, hyy, det = _dual(l1, l2, K, a, b, tu, ty, logp)
+    # well inside the feasible region start from the discretized normal with the same moments,
+    # log p_k ≈ −(k − m)²/(2v) = λ₁(k − a) + λ₂(k − a)(k − b) + const (0-based k, mean m)
+    m = a + tu
+    v = ty + (a + b) * m - a * b - m * m
+    if v >= NORMAL_START_MIN_VAR and v <= 0.5 * m * (K - 1.0 - m):
+        l2 = -0.5 / v
+        l1 = (2.0 * m - a - b) * 0.5 / v
+    phi, g1, g2, huu, huy, hyy, det = _dual(l1, l2, K, a, b, tu, ty, logp, prob)
     dec = np.inf
     for _ in range(300):
         if det > 0.0:
@@ -102,7 +113,7 @@ def maxent_solve(K, a, b, tu, ty, logp):
         for _ls in range(60):
             n1 = l1 + t * d1
             n2 = l2 + t * d2
-            res = _dual(n1, n2, K, a, b, tu, ty, logp)
+            res = _dual(n1, n2, K, a, b, tu, ty, logp, prob)
             if res[0] <= phi - 1e-4 * t * dec:
                 accepted = True
                 break
@@ -116,12 +127,14 @@ def maxent_solve(K, a, b, tu, ty, logp):
                     if -(e1 * f1 + e2 * f2) < 0.5 * dec:
                         accepted = True
                         break
+            if dec <= DUAL_TOL:  # solved; a shorter step cannot gain above the rounding
+                break
             t *= 0.5
         if not accepted:
             break
         l1, l2 = n1, n2
         phi, g1, g2, huu, huy, hyy, det = res
-    _dual(l1, l2, K, a, b, tu, ty, logp)
+    _dual(l1, l2, K, a, b, tu, ty, logp, prob)
     return dec
 
 

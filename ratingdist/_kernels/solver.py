@@ -2,11 +2,12 @@
 likelihood (the mean/variance match is in ``moments``).
 
 Both work in a family's solver coordinates θ (see ``quantized`` and ``gsd``) through
-:func:`family_logp`, which returns log p_k and ∂ log p_k/∂θ. The Fisher information
-I(θ) = N Σ_k p_k ∇log p_k ∇log p_kᵀ is positive semi-definite, so every scoring step is a descent
-direction for the negative log-likelihood; box constraints (the reference study's bounds, the GSD
-pieces) are handled by fixing the coordinates whose bound is active (Bertsekas' projected Newton)
-and an Armijo line search along the projected path.
+:func:`family_logp`, which returns log p_k and ∂ log p_k/∂θ. The likelihood steps use the Fisher
+information I(θ) = Σ_k p_k ∇log p_k ∇log p_kᵀ where the fit is close and the observed Hessian
+otherwise (shifted by the trust-region multiplier where it is indefinite), so every step is a
+descent direction for the negative log-likelihood; box constraints (the reference study's
+bounds, the GSD pieces) are handled by fixing the coordinates whose bound is active, with an
+ε-active set (Bertsekas' projected Newton), and an Armijo line search along the projected path.
 """
 
 import math
@@ -19,14 +20,20 @@ from .gsd import betabinomial_logp, mixture_logp
 from .quantized import quantized_logp
 
 _INF = np.inf
-#: Newton decrement N·ḡᵀH⁻¹ḡ (in NLL units, about twice the gap to the optimum) below which a
-#: fit counts as converged; relaxed by 1e-4·NLL for very large NLLs (see :func:`minimize_nll`).
-DECREMENT_TOL = 1e-10
+#: Newton decrement ḡᵀH⁻¹ḡ relative to the NLL (about twice the relative gap to the optimum)
+#: below which a fit counts as converged (see :func:`minimize_nll`). Relative, so that the
+#: stopping point (and every iterate) is the same for the counts and any multiple of them; the
+#: NLL is then within about 5e-13·NLL of the optimum.
+DECREMENT_TOL = 1e-12
 #: χ²(q, p) per rating up to which the Fisher information stands in for the observed Hessian:
 #: H − I = Σ_k (q_k − p_k)·(∇ℓ_k∇ℓ_kᵀ − ∇²p_k/p_k), of relative size about √χ² (Cauchy–Schwarz).
 FISHER_CHI2 = 0.05
 #: Trust radius of one solver step in natural units (scales for locations, e-folds for log-scales).
 STEP_RADIUS = 4.0
+#: Distance to a bound (natural units) within which a coordinate pushed outwards is put on it.
+BOUND_SNAP = 1e-10
+#: Relative size of a Newton step below which it cannot move its coordinate (two ulps).
+RESOLUTION = 4.5e-16
 
 
 @register_jitable(cache=True, nogil=True, error_model="numpy")
@@ -212,6 +219,20 @@ def _hessian(fam, th0, th1, g0, g1, free0, free1, lo0, hi0, lo1, hi1, aux, q, K,
 
 
 @register_jitable(cache=True, nogil=True, error_model="numpy")
+def _snap(th, g, lo, hi, eps):
+    """θ moved onto a bound within ``eps`` of it where the gradient points out of the box.
+
+    Bertsekas' ε-active set: a coordinate a rounding step short of its bound counts as on it,
+    so that the projected step does not stall against the bound.
+    """
+    if th - lo <= eps and g > 0.0:
+        return lo
+    if hi - th <= eps and g < 0.0:
+        return hi
+    return th
+
+
+@register_jitable(cache=True, nogil=True, error_model="numpy")
 def _free(th, g, lo, hi):
     """False where the coordinate sits on a bound with the gradient pointing out of the box."""
     return not ((th <= lo and g > 0.0) or (th >= hi and g < 0.0))
@@ -225,6 +246,20 @@ def _at_noise_floor(g0, g1, free0, free1, q, K, dlogp):
     ok0 = (not free0) or abs(g0) <= 1e-11 * s0
     ok1 = (not free1) or abs(g1) <= 1e-11 * s1
     return ok0 and ok1
+
+
+@register_jitable(cache=True, nogil=True, error_model="numpy")
+def _f_noise(fam, q, K, logp):
+    """Rounding level of f̄ = −Σ q_k log p_k: 64 ulps of Σ q_k |log p_k| (each log p_k is
+    relatively accurate), plus 64 ulps per rating for the GSD pieces, whose log p_k are sums of
+    logarithms of order one (absolutely accurate: log p ≈ −1e-12 carries an error of 1e-16)."""
+    s = 0.0
+    for k in range(K):
+        if q[k] > 0.0:
+            s += q[k] * abs(logp[k])
+    if fam == GSD_BETABINOMIAL or fam == GSD_MIXTURE:
+        s += 1.0
+    return 64.0 * 2.220446049250313e-16 * s
 
 
 @register_jitable(cache=True, nogil=True, error_model="numpy")
@@ -253,8 +288,9 @@ def minimize_nll(fam, th0, th1, lo0, hi0, lo1, hi1, aux, c, K, maxit, logp, dlog
     solved alone (Bertsekas' projected Newton); steps are backtracked along the projected path
     (Armijo).
 
-    Converged: the Newton decrement N·ḡᵀH⁻¹ḡ (about twice the NLL gap to the optimum) is below
-    DECREMENT_TOL·(1 + 1e-4·NLL), or every free gradient component is at its rounding floor.
+    Converged: the Newton decrement per rating ḡᵀH⁻¹ḡ (about twice the gap of f̄ to its optimum)
+    is below DECREMENT_TOL·f̄, or every free gradient component is at its rounding floor; both
+    tests are on the proportions alone, so scaling the counts changes no step.
     Otherwise the best point found is returned with converged=False.
 
     Returns (th0, th1, nll, iterations, converged).
@@ -270,8 +306,15 @@ def minimize_nll(fam, th0, th1, lo0, hi0, lo1, hi1, aux, c, K, maxit, logp, dlog
     f, g0, g1, h00, h01, h11 = nll_terms(fam, th0, th1, aux, q, K, logp, dlogp)
     if f == _INF:
         return th0, th1, _INF, 0, False
-    tol = DECREMENT_TOL / n_tot
     for it in range(maxit):
+        s0 = _snap(th0, g0, lo0, hi0, BOUND_SNAP * _unit0(fam, th1))
+        s1 = _snap(th1, g1, lo1, hi1, BOUND_SNAP)
+        if s0 != th0 or s1 != th1:
+            sf, sg0, sg1, sh00, sh01, sh11 = nll_terms(fam, s0, s1, aux, q, K, logp, dlogp)
+            if sf <= f + 1e-12 * abs(f):
+                th0, th1, f, g0, g1, h00, h01, h11 = s0, s1, sf, sg0, sg1, sh00, sh01, sh11
+            else:
+                nll_terms(fam, th0, th1, aux, q, K, logp, dlogp)
         free0 = _free(th0, g0, lo0, hi0)
         free1 = _free(th1, g1, lo1, hi1)
         if _at_noise_floor(g0, g1, free0, free1, q, K, dlogp):
@@ -296,14 +339,25 @@ def minimize_nll(fam, th0, th1, lo0, hi0, lo1, hi1, aux, c, K, maxit, logp, dlog
             e00, e01, e11, ok_h = _hessian(
                 fam, th0, th1, g0, g1, free0, free1, lo0, hi0, lo1, hi1, aux, q, K, logp, dlogp
             )
-            if not (ok_h and _positive_definite(e00, e01, e11, free0, free1)):
-                e00, e01, e11, ok_h = b00, b01, b11, False
+            if not ok_h:
+                e00, e01, e11 = b00, b01, b11
+            elif not _positive_definite(e00, e01, e11, free0, free1):
+                ok_h = False  # indefinite: the trust-region step shifts it (not a Newton step)
         d0, d1, newton = _trust_step(
             g0, g1, e00, e01, e11, _unit0(fam, th1), 1.0, free0, free1, STEP_RADIUS
         )
         newton = newton and ok_h
+        if newton and free0 and free1:
+            fix0 = abs(d0) <= RESOLUTION * abs(th0)
+            fix1 = abs(d1) <= RESOLUTION * abs(th1)
+            if fix0 != fix1:  # one Newton step is below its coordinate's resolution: the other
+                free0 = not fix0  # coordinate is solved alone (the first stays where it is)
+                free1 = not fix1
+                d0, d1, newton = _trust_step(
+                    g0, g1, e00, e01, e11, _unit0(fam, th1), 1.0, free0, free1, STEP_RADIUS
+                )
         decrement = -(g0 * d0 + g1 * d1)
-        if newton and decrement <= tol * (1.0 + 1e-4 * n_tot * f):
+        if newton and decrement <= DECREMENT_TOL * f:
             return th0, th1, n_tot * f, it, True
         if not decrement > 0.0:  # no descent left in double precision (not at the noise floor)
             return th0, th1, n_tot * f, it, False
@@ -317,10 +371,13 @@ def minimize_nll(fam, th0, th1, lo0, hi0, lo1, hi1, aux, c, K, maxit, logp, dlog
         nh00 = h00
         nh01 = h01
         nh11 = h11
+        unrepresentable = False
         for _ls in range(80):
             n0 = _clip(th0 + t * d0, lo0, hi0)
             n1 = _clip(th1 + t * d1, lo1, hi1)
             if n0 == th0 and n1 == th1:
+                # the Newton step itself rounds away: θ is the optimum at double resolution
+                unrepresentable = t == 1.0 and newton
                 break
             nf, ng0, ng1, nh00, nh01, nh11 = nll_terms(fam, n0, n1, aux, q, K, logp, dlogp)
             slope = g0 * (n0 - th0) + g1 * (n1 - th1)
@@ -335,8 +392,8 @@ def minimize_nll(fam, th0, th1, lo0, hi0, lo1, hi1, aux, c, K, maxit, logp, dlog
         if not accepted:
             # no decrease at double precision: converged only if the gradient is pure noise
             family_logp(fam, th0, th1, aux, K, logp, dlogp)
-            ok = _at_noise_floor(g0, g1, free0, free1, q, K, dlogp) or (
-                newton and decrement <= 1e3 * tol * (1.0 + 1e-4 * n_tot * f)
+            ok = unrepresentable or _at_noise_floor(g0, g1, free0, free1, q, K, dlogp) or (
+                newton and decrement <= max(1e3 * DECREMENT_TOL * f, _f_noise(fam, q, K, logp))
             )
             return th0, th1, n_tot * f, it, ok
         th0, th1 = n0, n1

@@ -783,6 +783,62 @@ def _cf_grad(x, y, a, b, sa, sb):
     return -math.log(f), -ga, -gb, k
 
 
+#: Below this a (or b) the complement of the continued-fraction side, 1 − I, is summed directly
+#: (:func:`_log_complement_small`) instead of taken from log1mexp(log I).
+SMALL_PARAM = 1e-3
+#: Largest 1 − x for which that series (ratio 1 − x) is used.
+SMALL_PARAM_MAX_Y = 0.99
+
+
+@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
+def _log_complement_small(y, a, b):
+    r"""``log J`` and its (a, b)-derivatives for ``J = 1 − I_x(a, b) = I_y(b, a)``, ``y = 1 − x``,
+    for small a (≤ 1; all terms positive), where I is within ~a of 1.
+
+    Power series in y (DiDonato & Morris' BPSER applied to ``I_y(b, a)``):
+
+    .. math:: J = rac{y^b\,a\,Γ(a+b)}{Γ(a+1)Γ(b+1)}
+              \Big[1 + b\sum_{j\ge1} c_j rac{y^j}{b+j}\Big],\qquad
+              c_j = \prod_{i=1}^{j}\Big(1 - rac{a}{i}\Big),
+
+    so that the factor a, which makes J small, is explicit and nothing cancels (through
+    log1mexp(log I) the relative error of J grows like 1e-16/a). Derivatives:
+    ``∂_a log J = 1/a + ψ(a+b) − ψ(a+1) + S_a/(1+S)``,
+    ``∂_b log J = log y + ψ(a+b) − ψ(b+1) + S_b/(1+S)`` with S the sum above,
+    ``S_a = −b Σ c_j H_j(a) y^j/(b+j)`` (``H_j(a) = Σ_{i≤j} 1/(i − a)``),
+    ``S_b = Σ c_j j y^j/(b+j)²``. Returns (log J, ∂_a log J, ∂_b log J).
+
+    References
+    ----------
+    A. R. DiDonato & A. H. Morris, ACM TOMS 18 (1992) 360-373 (function BPSER).
+    """
+    ssum = 0.0
+    sa = 0.0
+    sb = 0.0
+    c = 1.0
+    h = 0.0
+    yj = 1.0
+    for j in range(1, 100000):
+        c *= 1.0 - a / j
+        h += 1.0 / (j - a)
+        yj *= y
+        t = c * yj / (b + j)
+        ssum += t
+        sa -= t * h
+        sb += t * j / (b + j)
+        if t <= 1e-17 * ssum:
+            break
+    ssum *= b
+    sa *= b
+    lj = (
+        b * math.log(y) + math.log(a) + math.lgamma(a + b) - math.lgamma(a + 1.0)
+        - math.lgamma(b + 1.0) + math.log1p(ssum)
+    )
+    dja = 1.0 / a + _psi_diff(a + 1.0, a + b, b - 1.0) + sa / (1.0 + ssum)
+    djb = math.log(y) + _psi_diff(b + 1.0, a + b, a - 1.0) + sb / (1.0 + ssum)
+    return min(lj, 0.0), dja, djb
+
+
 @numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def log_betainc_both(x, a, b):
     """``(log I_x(a, b), log(1 - I_x(a, b)))`` at the cost of one continued fraction.
@@ -809,11 +865,17 @@ def log_betainc_both(x, a, b):
     if x == 1.0:
         return 0.0, NINF
     if x * (a + b + 2.0) < a + 1.0:
+        if a <= SMALL_PARAM and 1.0 - x <= SMALL_PARAM_MAX_Y:
+            lj = _log_complement_small(1.0 - x, a, b)[0]
+            return log1mexp(lj), lj
         lf, k = _cf_value(x, 1.0 - x, a, b)
         if k >= CF_MAX_ITER:
             r = _asym(x, a, b)
             return r[0], r[1]
         li = min(_log_pref(x, a, b, True) + lf, 0.0)
+        return li, log1mexp(li)
+    if b <= SMALL_PARAM and x <= SMALL_PARAM_MAX_Y:
+        li = _log_complement_small(x, b, a)[0]
         return li, log1mexp(li)
     lf, k = _cf_value(1.0 - x, x, b, a)
     if k >= CF_MAX_ITER:
@@ -950,6 +1012,11 @@ def log_betainc_with_grad(x, a, b):
         return 0.0, NINF, 0.0, 0.0, _psi_diff(a, a + b, b), NINF
     lx, ly = _log_x1mx(x)
     if x * (a + b + 2.0) < a + 1.0:
+        if a <= SMALL_PARAM and 1.0 - x <= SMALL_PARAM_MAX_Y:
+            lj, dja, djb = _log_complement_small(1.0 - x, a, b)
+            li = log1mexp(lj)
+            r = -math.exp(lj - li)
+            return li, lj, r * dja, r * djb, dja, djb
         pa = lx + _psi_diff(a + 1.0, a + b, b - 1.0)
         pb = ly + _psi_diff(b, a + b, a)
         lf, ga, gb, k = _cf_grad(x, 1.0 - x, a, b, abs(pa), abs(pb))
@@ -959,6 +1026,11 @@ def log_betainc_with_grad(x, a, b):
         lj = log1mexp(li)
         dia = pa + ga
         dib = pb + gb
+        r = -math.exp(li - lj)
+        return li, lj, dia, dib, r * dia, r * dib
+    if b <= SMALL_PARAM and x <= SMALL_PARAM_MAX_Y:
+        li, dib, dia = _log_complement_small(x, b, a)
+        lj = log1mexp(li)
         r = -math.exp(li - lj)
         return li, lj, dia, dib, r * dia, r * dib
     qb = ly + _psi_diff(b + 1.0, a + b, a - 1.0)
