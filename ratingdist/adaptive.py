@@ -352,7 +352,8 @@ class AdaptiveResult:
         return pd.DataFrame({
             "id": st.ids, "groups": [",".join(x) for x in names],
             "n_groups": [len(x) for x in names], "n": n_r.astype(np.int64),
-            "mu": _finite(mu), "sigma": _finite(sigma), "nll": nll, "converged": self._fit["converged"] | ext,
+            "mu": _finite(mu), "sigma": _finite(sigma), "nll": nll,
+            "converged": self._fit["converged"] | ext,
             "limit": limit, "at_bound": at_bound, "iterations": self._fit["iterations"],
         })
 
