@@ -263,7 +263,9 @@ class FitResult:
         """Rebuild a FitResult from its :attr:`table` (bit for bit: parameters, probabilities
         and flags as in the table, ±:data:`INFINITE_PARAMETER` as ±∞).
 
-        NLL, G and p-values are recomputed from the counts and probabilities. Flag columns may
+        NLL and G are read from their columns where the table has them (as the fit computed
+        them from its log-probabilities), else recomputed from the counts and probabilities;
+        p-values are recomputed from G. Flag columns may
         hold booleans or the text ``True``/``False``; float columns numbers or their text.
         A table that has only the reference study's parameter columns (a logit-logistic table
         with mu but no logit_mu) is converted with ``Family.from_reference_params``.
@@ -295,7 +297,7 @@ class FitResult:
         params[np.abs(params) == INFINITE_PARAMETER] *= np.inf
         if from_reference:
             params = fam.from_reference_params(params)
-        return cls(
+        result = cls(
             fam,
             counts,
             params,
@@ -308,6 +310,13 @@ class FitResult:
             pseudo_counts=float(_single(table, "pseudo_counts")),
             prob_floor=float(_single(table, "prob_floor")),
         )
+        # NLL and G as the fit computed them, from its log-probabilities (a probability that
+        # underflowed to 0 in p1..pK still has its finite NLL there)
+        if {"nll", "g"} <= set(table.columns):
+            result.nll = table["nll"].to_numpy(dtype=float, copy=True)
+            result.g = table["g"].to_numpy(dtype=float, copy=True)
+            result.p_value = gof.g_test_pvalue(result.g, df=K - 3)
+        return result
 
     @classmethod
     def read_csv(cls, path: str | Path) -> FitResult:

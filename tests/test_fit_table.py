@@ -89,3 +89,15 @@ def test_bad_fit_tables_are_refused() -> None:
         rd.FitResult.from_table(table.drop(columns="sigma"))
     with pytest.raises(ValueError, match="no stimuli"):
         rd.FitResult.from_table(table.iloc[:0])
+
+
+def test_an_underflowed_probability_keeps_its_finite_nll_through_a_round_trip(tmp_path) -> None:
+    """p5 ≈ e^-1400 underflows to 0 in p1..p5; the NLL from the log-probabilities is finite and
+    the table read back keeps it (and G) exactly."""
+    res = rd.fit([[0, 80920, 0, 0, 1]], "kumaraswamy")
+    assert res.probs[0, 4] == 0.0 and np.isfinite(res.nll).all()
+    res.to_csv(tmp_path / "fit.csv")
+    back = rd.FitResult.read_csv(tmp_path / "fit.csv")
+    assert back.nll.tolist() == res.nll.tolist()
+    assert back.g.tolist() == res.g.tolist()
+    pd.testing.assert_frame_equal(back.table, res.table)
