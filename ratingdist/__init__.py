@@ -23,7 +23,11 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from ._datadir import resolve_data_dir as _resolve_data_dir
 from ._version import __version__ as __version__
+
+# a relative RATINGDIST_DATA_DIR is resolved against the directory of the process that read it
+_resolve_data_dir()
 
 if TYPE_CHECKING:
     from . import adaptive, datasets, evaluation, gof, plots, qoe, scale, subjects

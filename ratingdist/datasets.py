@@ -40,21 +40,11 @@ from pathlib import Path
 
 import pooch
 
+from ratingdist._datadir import DATA_DIR_ENV, resolve_data_dir
 from ratingdist.data import RatingCounts
 from ratingdist.ratings import Ratings
 
-#: Environment variable naming a folder that holds local copies of the dataset files.
-DATA_DIR_ENV = "RATINGDIST_DATA_DIR"
-
-
-def _resolve_data_dir() -> None:
-    """Make a relative ``RATINGDIST_DATA_DIR`` absolute, once, in this process' environment."""
-    value = os.environ.get(DATA_DIR_ENV)
-    if value and not Path(value).expanduser().is_absolute():
-        os.environ[DATA_DIR_ENV] = str(Path(value).expanduser().resolve())
-
-
-_resolve_data_dir()
+resolve_data_dir()
 
 _SOURCE = (
     "https://raw.githubusercontent.com/UniStuttgart-VISUS/"
