@@ -12,8 +12,9 @@ of every stimulus by maximum likelihood, judge and compare the fits.
 
 import importlib
 
-from . import datasets, evaluation, gof, qoe, scale, subjects
+from . import adaptive, datasets, evaluation, gof, qoe, scale, subjects
 from ._version import __version__ as __version__
+from .adaptive import AdaptiveResult, fit_adaptive
 from .data import RatingCounts
 from .families import FAMILIES, Family, family
 from .fitting import FitResult, compare, fit, fit_all
@@ -22,16 +23,19 @@ from .ratings import Ratings
 
 __all__ = [
     "FAMILIES",
+    "AdaptiveResult",
     "Family",
     "FitResult",
     "RatingCounts",
     "RatingDistribution",
     "Ratings",
+    "adaptive",
     "compare",
     "datasets",
     "evaluation",
     "family",
     "fit",
+    "fit_adaptive",
     "fit_all",
     "gof",
     "plots",

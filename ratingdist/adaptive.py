@@ -1,0 +1,607 @@
+"""Adaptive quantized metric models: category thresholds learned from the data, per group, with
+lapse rates.
+
+Counts n_{g,j,k} of category k given to stimulus j by group g (a country, a lab, an
+experiment). Stimulus j has a latent quality with location μ_j and scale σ_j (normal or
+logistic on the rating axis; one σ_j per stimulus or one common σ); group g cuts it at its
+thresholds τ_{g,1} < … < τ_{g,K−1} (one set for the study, ``thresholds="shared"``, or one per
+group, ``"per-group"``) and gives an unintended response with probability λ_g (``lapse``):
+
+    p_{g,j,k} = (1 − λ_g)·[F((τ_{g,k} − μ_j)/σ_j) − F((τ_{g,k−1} − μ_j)/σ_j)] + λ_g/K.
+
+The likelihood Σ n_{g,j,k} log p_{g,j,k} is maximized jointly over all parameters (exact MLE,
+``_kernels.joint``). Location-scale latents are invariant under (μ, σ, τ) → (aμ + b, aσ, aτ + b),
+so the reference group's outer thresholds are pinned at the reference values 1.5 and K − 0.5;
+:attr:`AdaptiveResult.identification` states the rule for each fit.
+
+References
+----------
+Saupe et al., "Uncovering cultural influences on perceptual image and video quality assessment
+through adaptive quantized metric models", J. Perceptual Imaging 7 (2025) 000407; Saupe, Rusek,
+Hägele, Weiskopf, Janowski, IEEE Signal Processing Letters 31 (2024) 2970–2974 (reference
+thresholds k + ½); McCullagh, JRSS B 42 (1980) 109–142 (cumulative link models).
+
+Examples
+--------
+>>> import numpy as np
+>>> import ratingdist as rd
+>>> counts = np.array([[[0, 2, 9, 6, 1], [1, 6, 8, 2, 0], [0, 0, 3, 9, 6], [4, 9, 4, 1, 0]]])
+>>> res = rd.fit_adaptive(counts, "normal")
+>>> res.thresholds["value"].round(3).tolist()
+[1.5, 2.585, 3.589, 4.5]
+>>> bool(res.nll <= res.fixed().nll)
+True
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+from scipy import stats
+
+from . import _likelihood
+from ._kernels import codes, joint
+from .data import RatingCounts
+from .fitting import as_counts
+
+THRESHOLD_MODES = ("shared", "per-group")
+LAPSE_MODES = (None, "shared", "per-group")
+SCALE_MODES = ("per-stimulus", "common")
+_FAMILY_CODES = {"normal": codes.NORMAL, "logistic": codes.LOGISTIC}
+_Z95 = stats.norm.ppf(0.975)
+
+
+@dataclass(frozen=True)
+class _Study:
+    """Cells (group × stimulus) with their counts, sorted by stimulus then group."""
+
+    ids: NDArray
+    groups: NDArray
+    cell_stim: NDArray[np.int64]
+    cell_group: NDArray[np.int64]
+    counts: NDArray[np.int64]
+
+    @property
+    def K(self) -> int:
+        return self.counts.shape[1]
+
+
+def _check_values(values: NDArray, where) -> NDArray[np.int64]:
+    """Whole numbers ≥ 0; ``where(index)`` names an offending entry."""
+    if values.dtype == object or not np.issubdtype(values.dtype, np.number):
+        raise ValueError(f"counts must be numbers, got dtype {values.dtype}")
+    vals = values.astype(np.float64)
+    bad = ~np.isfinite(vals) | (vals < 0) | (vals != np.round(vals))
+    if bad.any():
+        idx = tuple(int(i) for i in np.argwhere(bad)[0])
+        x = values[idx].item()
+        reason = "negative" if np.isfinite(vals[idx]) and vals[idx] < 0 else "not a whole number"
+        raise ValueError(
+            f"{where(idx)}: value {x!r} is {reason}; counts must be whole numbers >= 0"
+        )
+    return vals.astype(np.int64)
+
+
+def _study(counts, groups, stimuli) -> _Study:
+    """Validate the input forms of :func:`fit_adaptive` into cells."""
+    if groups is None and stimuli is None and not isinstance(counts, RatingCounts):
+        arr = np.asarray(counts)
+        if arr.ndim == 3:
+            G, n, K = arr.shape
+            if K < 3:
+                raise ValueError(f"counts of shape {arr.shape}: K = {K} categories, need K >= 3")
+            if G == 0 or n == 0:
+                raise ValueError(f"counts of shape {arr.shape}: no groups or no stimuli")
+            c = _check_values(arr, lambda i: f"group {i[0]}, stimulus {i[1]}, column 'c{i[2] + 1}'")
+            rated = c.sum(axis=2) > 0
+            for j in np.flatnonzero(~rated.any(axis=0))[:1]:
+                raise ValueError(f"stimulus {j} has no rating in any group")
+            for g in np.flatnonzero(~rated.any(axis=1))[:1]:
+                raise ValueError(f"group {g} has no rating")
+            jj, gg = np.nonzero(rated.T)
+            return _Study(np.arange(n), np.arange(G), jj, gg, c[gg, jj])
+        if arr.ndim != 2:
+            raise ValueError(
+                f"counts must be a RatingCounts, an (n, K) or a (G, n, K) array, got shape "
+                f"{arr.shape}"
+            )
+    rc = as_counts(counts)
+    n = len(rc)
+    if groups is None:
+        glab = np.zeros(n, dtype=np.int64)
+    else:
+        glab = np.asarray(groups)
+        if glab.ndim != 1 or len(glab) != n:
+            raise ValueError(f"groups has {glab.size} labels for {n} rows of counts")
+    slab = rc.ids if stimuli is None else np.asarray(stimuli)
+    if slab.ndim != 1 or len(slab) != n:
+        raise ValueError(f"stimuli has {slab.size} labels for {n} rows of counts")
+    g_codes, g_uni = pd.factorize(pd.Series(glab), sort=False)
+    s_codes, s_uni = pd.factorize(pd.Series(slab), sort=False)
+    key = pd.Series(s_codes.astype(np.int64) * len(g_uni) + g_codes)
+    dup = key.duplicated()
+    if dup.any():
+        i = int(np.flatnonzero(dup)[0])
+        raise ValueError(f"row {i}: stimulus {slab[i]!r} appears twice in group {glab[i]!r}")
+    order = np.lexsort((g_codes, s_codes))
+    return _Study(
+        np.asarray(s_uni), np.asarray(g_uni), s_codes[order].astype(np.int64),
+        g_codes[order].astype(np.int64), rc.counts[order].astype(np.int64),
+    )
+
+
+def _components(study: _Study) -> NDArray[np.int64]:
+    """Component label of each group: groups linked by a stimulus both rated."""
+    G = len(study.groups)
+    parent = np.arange(G)
+
+    def find(a):
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    first = {}
+    for j, g in zip(study.cell_stim.tolist(), study.cell_group.tolist()):
+        if j in first:
+            ra, rb = find(first[j]), find(g)
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+        else:
+            first[j] = g
+    return np.array([find(g) for g in range(G)])
+
+
+def _label(x) -> str:
+    return str(x)
+
+
+class AdaptiveResult:
+    """Joint maximum-likelihood fit of an adaptive quantized metric model.
+
+    Attributes
+    ----------
+    family, K, thresholds_mode, lapse_mode, scale_mode : the model.
+    thresholds : DataFrame (group, k, value, se, ci_low, ci_high, pinned): one row per threshold
+        of each threshold set (``group`` is ``"all"`` for shared thresholds); pinned ones have
+        se = 0. Wald 95 % intervals from the observed information with the stimulus parameters
+        eliminated (Schur complement).
+    lapse : DataFrame (group, value, se, ci_low, ci_high, at_bound), empty without a lapse;
+        intervals clipped to [0, 1]. A lapse on its bound 0 (``at_bound``) has its se from its
+        own curvature with the other shared parameters eliminated, a diagnostic only (the Wald
+        interval does not hold on a boundary), and no covariances.
+    table : per-stimulus DataFrame: id, groups, n_groups, n, mu, sigma, nll, converged, limit,
+        at_bound, iterations. ``limit``: σ_j → 0 (reported as 0; the fit sits at the σ floor,
+        where its likelihood equals the limit's to double precision) or, for ratings only in
+        1 and K, σ_j → ∞ (reported as inf, μ_j as in :func:`ratingdist.fit`).
+    cells : per-cell DataFrame: id, group, c1..cK, p1..pK, nll.
+    nll, aic, bic, n_params : NLL = −Σ n log p; AIC = 2·n_params + 2·NLL; BIC = n_params·ln n +
+        2·NLL with n the number of stimuli (the reference study's dataset definitions).
+    converged : every block and the shared Newton iteration converged.
+    grad_max : max |∂NLL/∂θ| over every free coordinate (stationarity check on the full
+        gradient, stimulus blocks included).
+    identification : the identification rule, in words; ``identified_by_rule`` the groups
+        whose thresholds are identified only under it (they share no stimulus with the
+        reference group).
+    covariance : DataFrame, the asymptotic covariance of the free shared parameters (inverse
+        of the profile Hessian; inf on the diagonal where it is singular).
+    """
+
+    def __init__(self, study, family, thresholds_mode, lapse_mode, scale_mode, fixed, fit,
+                 problem, pins, names, identification, identified_by_rule):
+        self._study = study
+        self.family = family
+        self.K = study.K
+        self.thresholds_mode = thresholds_mode
+        self.lapse_mode = lapse_mode
+        self.scale_mode = scale_mode
+        self.reference_thresholds_only = fixed
+        self._fit = fit
+        self._problem = problem
+        self._pins = pins
+        self.identification = identification
+        self.identified_by_rule = identified_by_rule
+        self.grad_max = float(fit["grad_max"])
+        n = len(study.ids)
+        P = problem["P"]
+        S = fit["S"]
+        lam_idx = problem["lam_idx"]
+        bound = np.zeros(P, bool)
+        bound[lam_idx] = (fit["lam"] <= 0.0) | (fit["lam"] >= joint.LAPSE_MAX)
+        self._lapse_at_bound = bound[lam_idx]
+        cov = _covariance(S, bound)
+        self.covariance = pd.DataFrame(cov, index=names, columns=names)
+        self._se = np.sqrt(np.diag(cov))
+        self.n_params = (2 * n if scale_mode == "per-stimulus" else n + 1) + P - (
+            1 if problem["rho_idx"] >= 0 else 0
+        )
+        self.nll = float(fit["nll"].sum() + problem["limit_nll"].sum())
+        self.aic = _likelihood.aic(self.nll, 1, self.n_params)
+        self.bic = float(self.n_params * np.log(n) + 2.0 * self.nll)
+        self.converged = bool(fit["outer_converged"] and fit["converged"][problem["active"]].all())
+
+    def __repr__(self) -> str:
+        return (
+            f"AdaptiveResult({self.family}, thresholds={self.thresholds_mode!r}, "
+            f"lapse={self.lapse_mode!r}, scale={self.scale_mode!r}, nll={self.nll:.3f}, "
+            f"n_params={self.n_params})"
+        )
+
+    def _set_label(self, t: int) -> str:
+        return "all" if self.thresholds_mode == "shared" else _label(self._study.groups[t])
+
+    @property
+    def thresholds(self) -> pd.DataFrame:
+        tau = self._fit["tau"]
+        idx = self._problem["tau_idx"]
+        rows = []
+        for t in range(tau.shape[0]):
+            for i in range(tau.shape[1]):
+                s = idx[t, i]
+                se = float(self._se[s]) if s >= 0 else 0.0
+                v = float(tau[t, i])
+                rows.append({
+                    "group": self._set_label(t), "k": i + 1, "value": v, "se": se,
+                    "ci_low": v - _Z95 * se, "ci_high": v + _Z95 * se, "pinned": s < 0,
+                })
+        return pd.DataFrame(rows)
+
+    @property
+    def lapse(self) -> pd.DataFrame:
+        cols = ["group", "value", "se", "ci_low", "ci_high", "at_bound"]
+        if self.lapse_mode is None:
+            return pd.DataFrame(columns=cols)
+        lab = ["all"] if self.lapse_mode == "shared" else [_label(g) for g in self._study.groups]
+        rows = []
+        for lv, s, name, b in zip(self._fit["lam"], self._problem["lam_idx"], lab,
+                                  self._lapse_at_bound):
+            se = float(self._se[s])
+            rows.append({
+                "group": name, "value": float(lv), "se": se,
+                "ci_low": max(0.0, lv - _Z95 * se), "ci_high": min(1.0, lv + _Z95 * se),
+                "at_bound": bool(b),
+            })
+        return pd.DataFrame(rows, columns=cols)
+
+    @property
+    def common_scale(self) -> pd.Series | None:
+        """The common σ with its se (delta method from log σ) where ``scale="common"``."""
+        r = self._problem["rho_idx"]
+        if r < 0:
+            return None
+        sig = math.exp(self._fit["ls_common"])
+        return pd.Series({"value": sig, "se": sig * float(self._se[r])})
+
+    def _latent_q(self, mu, ls):
+        """Quantized-latent probabilities (before the lapse) of every cell, (n_cells, K)."""
+        st, p, f = self._study, self._problem, self._fit
+        j = st.cell_stim
+        tau = f["tau"][p["cell_tset"]]
+        F = stats.norm.cdf if self.family == "normal" else stats.logistic.cdf
+        z = (tau - mu[j, None]) / np.exp(ls[j])[:, None]
+        return np.diff(np.column_stack([np.zeros(len(j)), F(z), np.ones(len(j))]), axis=1)
+
+    def _mu_sigma(self):
+        """μ_j, σ_j as reported, the fitted log σ_j, and the limit and at-bound flags.
+
+        σ_j → 0 limit: every cell of the stimulus has all but 1e-10 of its latent mass on two
+        adjacent categories (the block optimum lies in the limit; the solver stops where the
+        likelihood equals the limit's to double precision).
+        """
+        p, f = self._problem, self._fit
+        st = self._study
+        mu = f["theta"][:, 0].copy()
+        ls = np.full(len(mu), f["ls_common"]) if p["common"] else f["theta"][:, 1].copy()
+        sigma = np.exp(ls)
+        limit = np.zeros(len(mu), bool)
+        if not p["common"]:
+            q = self._latent_q(mu, ls)
+            pair = np.max(q[:, :-1] + q[:, 1:], axis=1)
+            rest = q.sum(axis=1) - pair
+            wide = np.zeros(len(mu), bool)
+            np.logical_or.at(wide, st.cell_stim, rest > 1e-10)
+            limit = ~wide & p["active"]
+        sigma[limit] = 0.0
+        ext = ~p["active"]
+        mu[ext] = p["limit_mu"][ext]
+        sigma[ext] = np.inf
+        at_bound = (ls >= math.log(joint.SIGMA_CEILING) - 1e-12) & p["active"]
+        return mu, sigma, ls, limit | ext, at_bound
+
+    @property
+    def table(self) -> pd.DataFrame:
+        st = self._study
+        n = len(st.ids)
+        mu, sigma, _, limit, at_bound = self._mu_sigma()
+        names = [[] for _ in range(n)]
+        for j, g in zip(st.cell_stim, st.cell_group):
+            names[j].append(_label(st.groups[g]))
+        n_r = np.bincount(st.cell_stim, weights=st.counts.sum(axis=1), minlength=n)
+        nll = self._fit["nll"].copy()
+        ext = ~self._problem["active"]
+        nll[ext] = self._problem["limit_nll"][ext]
+        return pd.DataFrame({
+            "id": st.ids, "groups": [",".join(x) for x in names],
+            "n_groups": [len(x) for x in names], "n": n_r.astype(np.int64), "mu": mu,
+            "sigma": sigma, "nll": nll, "converged": self._fit["converged"] | ext,
+            "limit": limit, "at_bound": at_bound, "iterations": self._fit["iterations"],
+        })
+
+    def cell_probs(self) -> NDArray[np.float64]:
+        """Fitted probabilities of every cell, (n_cells, K), in the order of :attr:`cells`."""
+        st, p, f = self._study, self._problem, self._fit
+        K = st.K
+        j = st.cell_stim
+        mu, _, ls, _, _ = self._mu_sigma()
+        q = self._latent_q(np.where(p["active"], mu, 0.0), ls)
+        ext = ~p["active"][j]
+        if ext.any():
+            split = p["limit_split"][j[ext]]
+            q[ext] = 0.0
+            q[ext, 0] = split
+            q[ext, K - 1] = 1.0 - split
+        lam = f["lam"][p["cell_lset"]] if p["lapse"] else np.zeros(len(j))
+        return (1.0 - lam)[:, None] * q + lam[:, None] / K
+
+    @property
+    def cells(self) -> pd.DataFrame:
+        st = self._study
+        K = st.K
+        probs = self.cell_probs()
+        cols = {"id": st.ids[st.cell_stim], "group": [_label(g) for g in st.groups[st.cell_group]]}
+        for k in range(K):
+            cols[f"c{k + 1}"] = st.counts[:, k]
+        for k in range(K):
+            cols[f"p{k + 1}"] = probs[:, k]
+        cols["nll"] = _likelihood.nll(st.counts, probs)
+        return pd.DataFrame(cols)
+
+    def fixed(self) -> AdaptiveResult:
+        """The same model (lapse and scale options) at the reference thresholds k + ½ for every
+        group. Without a lapse and with per-stimulus scales it is :func:`ratingdist.fit` per
+        stimulus."""
+        return _fit(self._study, self.family, self.thresholds_mode, self.lapse_mode,
+                    self.scale_mode, fixed=True)
+
+    def lr_test(self, other: AdaptiveResult | None = None) -> pd.Series:
+        """Likelihood-ratio test against a nested fit (default: :meth:`fixed`); see
+        :func:`lr_test`."""
+        return lr_test(self.fixed() if other is None else other, self)
+
+
+def _covariance(S: NDArray, bound: NDArray[np.bool_]) -> NDArray:
+    """Inverse of the profile Hessian S over the coordinates off their bounds (inf where S is
+    singular there); a coordinate on its bound gets the variance 1/(S_bb − S_bf S_ff⁻¹ S_fb)
+    from its own curvature with the free coordinates eliminated (inf if not positive) and no
+    covariances."""
+    P = len(S)
+    cov = np.zeros((P, P))
+    free = ~bound
+    Sff = S[np.ix_(free, free)]
+    try:
+        inv = np.linalg.inv(Sff) if free.any() else np.zeros((0, 0))
+        ok = np.all(np.isfinite(inv)) and np.all(np.diag(inv) > 0)
+    except np.linalg.LinAlgError:
+        ok = False
+    if not ok:
+        return np.where(np.eye(P, dtype=bool), np.inf, 0.0)
+    cov[np.ix_(free, free)] = inv
+    for b in np.flatnonzero(bound):
+        sfb = S[free, b]
+        curv = S[b, b] - sfb @ inv @ sfb
+        cov[b, b] = 1.0 / curv if curv > 0 else np.inf
+    return cov
+
+
+def lr_test(restricted: AdaptiveResult, general: AdaptiveResult) -> pd.Series:
+    """Likelihood-ratio test of a nested pair of adaptive fits of the same counts.
+
+    LR = 2·(NLL_restricted − NLL_general), df = difference of the numbers of parameters,
+    p-value = P(χ²_df ≥ LR) (Wilks). Typical pairs: reference vs learned thresholds
+    (``res.fixed()`` vs ``res``), shared vs per-group thresholds or lapses. Where the restriction
+    puts a parameter on the boundary of its range (no lapse vs a lapse: λ = 0) the χ² p-value is
+    conservative (the null distribution is a χ̄² mixture, Self & Liang 1987).
+
+    Returns a Series: statistic, df, p_value, nll_restricted, nll_general.
+
+    Raises
+    ------
+    ValueError
+        If the fits are of different counts or families, or the restricted one does not have
+        fewer parameters.
+    """
+    a, b = restricted, general
+    same = (
+        a.family == b.family
+        and a._study.counts.shape == b._study.counts.shape
+        and np.array_equal(a._study.counts, b._study.counts)
+    )
+    if not same:
+        raise ValueError("lr_test needs two fits of the same counts with the same family")
+    df = b.n_params - a.n_params
+    if df <= 0:
+        raise ValueError(
+            f"restricted fit has {a.n_params} parameters, general fit {b.n_params}: the general "
+            "fit must have more"
+        )
+    stat = max(2.0 * (a.nll - b.nll), 0.0)
+    return pd.Series({
+        "statistic": stat, "df": df, "p_value": float(stats.chi2.sf(stat, df)),
+        "nll_restricted": a.nll, "nll_general": b.nll,
+    })
+
+
+def fit_adaptive(
+    counts: RatingCounts | ArrayLike,
+    family: str = "normal",
+    groups: Sequence | ArrayLike | None = None,
+    *,
+    stimuli: Sequence | ArrayLike | None = None,
+    thresholds: str = "shared",
+    lapse: str | None = None,
+    scale: str = "per-stimulus",
+) -> AdaptiveResult:
+    """Fit an adaptive quantized metric model by joint maximum likelihood.
+
+    Parameters
+    ----------
+    counts : a RatingCounts (one group); a (G, n, K) integer array (group, stimulus, category;
+        a stimulus with all-zero counts in a group was not rated there); or a RatingCounts or
+        (rows, K) array with ``groups`` (and optionally ``stimuli``) labels per row.
+    family : ``"normal"`` or ``"logistic"`` latent on the rating axis.
+    groups : group label of each row (the first label to appear is the reference group).
+    stimuli : stimulus label of each row (default: the ids of ``counts``); the same stimulus in
+        several groups shares μ_j and σ_j.
+    thresholds : ``"shared"`` (one ordered set for the study) or ``"per-group"``.
+    lapse : None, ``"shared"`` (one λ) or ``"per-group"`` (λ_g per group), λ ∈ [0, 0.999].
+    scale : ``"per-stimulus"`` (σ_j) or ``"common"`` (one σ for all stimuli).
+
+    Identification: the reference group's τ_1 and τ_{K−1} are pinned at 1.5 and K − 0.5; its
+    interior thresholds and the other groups' thresholds are free and strictly ordered. A group
+    that shares no stimulus (directly or through other groups) with the reference group gets the
+    same pins on the first group of its component (only τ_1 with a common scale, which already
+    fixes the stretch); the result says so.
+
+    σ_j is kept in [1e-3, 1e4]: the σ_j → 0 limit (ratings in one category or two adjacent ones)
+    is reached at the floor to double precision; ratings only in 1 and K without a lapse are the
+    σ_j → ∞ limit (empirical split, no information on the thresholds), as in
+    :func:`ratingdist.fit`; with a lapse such a stimulus stops at the ceiling.
+
+    Returns
+    -------
+    AdaptiveResult
+
+    Raises
+    ------
+    ValueError
+        For a wrong shape, a negative or fractional count, labels that do not match the rows,
+        an unknown option, or a category that a threshold set never sees where that leaves a
+        free threshold unidentified (e.g. per-group thresholds of a group that never used
+        category 1).
+    """
+    if family not in _FAMILY_CODES:
+        raise ValueError(f"family must be one of {tuple(_FAMILY_CODES)}, got {family!r}")
+    if thresholds not in THRESHOLD_MODES:
+        raise ValueError(f"thresholds must be one of {THRESHOLD_MODES}, got {thresholds!r}")
+    if lapse not in LAPSE_MODES:
+        raise ValueError(f"lapse must be one of {LAPSE_MODES}, got {lapse!r}")
+    if scale not in SCALE_MODES:
+        raise ValueError(f"scale must be one of {SCALE_MODES}, got {scale!r}")
+    return _fit(_study(counts, groups, stimuli), family, thresholds, lapse, scale, fixed=False)
+
+
+def _fit(study: _Study, family, thresholds, lapse, scale, fixed) -> AdaptiveResult:
+    K = study.K
+    G = len(study.groups)
+    n = len(study.ids)
+    T = 1 if thresholds == "shared" else G
+    tset_of_group = np.zeros(G, np.int64) if T == 1 else np.arange(G)
+    L = 0 if lapse is None else (1 if lapse == "shared" else G)
+    lset_of_group = np.zeros(G, np.int64) if L <= 1 else np.arange(G)
+    common = scale == "common"
+    ref = np.arange(1, K, dtype=np.float64) + 0.5
+    # identification: pins
+    pinned = np.zeros((T, K - 1), bool)
+    by_rule: list = []
+    if fixed:
+        pinned[:] = True
+        rule = "All thresholds fixed at the reference values k + 1/2."
+    else:
+        pinned[tset_of_group[0], [0, K - 2]] = True
+        ref_name = "all groups" if T == 1 else f"the reference group {_label(study.groups[0])!r}"
+        rule = (
+            f"Thresholds ordered tau_1 < ... < tau_(K-1); {ref_name} has tau_1 = 1.5 and "
+            f"tau_(K-1) = {K - 0.5} pinned (the reference values); interior thresholds and those "
+            "of the other groups are free (each iterate kept strictly ordered, the maximum of the "
+            "parameterization tau_1 + cumulative sums of exp(delta))."
+        )
+        if T > 1:
+            comp = _components(study)
+            for root in sorted(set(comp.tolist()) - {comp[0]}):
+                g = int(root)
+                pinned[g, 0] = True
+                if not common:
+                    pinned[g, K - 2] = True
+                by_rule.extend(_label(x) for x in study.groups[comp == root])
+            if by_rule:
+                which = "tau_1" if common else "tau_1 and tau_(K-1)"
+                rule += (
+                    f" Groups {by_rule} share no stimulus with the reference group: their "
+                    "thresholds are identified only under the rule that the first group of each "
+                    f"such set has {which} pinned at the reference values too (the data say "
+                    "nothing about their shift" + ("" if common else " or stretch") + ")."
+                )
+    # unused categories leave free thresholds unidentified
+    cell_tset = tset_of_group[study.cell_group]
+    for t in range(T):
+        used = study.counts[cell_tset == t].sum(axis=0) > 0
+        for k in range(K):
+            if used[k]:
+                continue
+            bad = (0 < k < K - 1 and not (pinned[t, k - 1] and pinned[t, k])) or (
+                (k == 0 and not pinned[t, 0]) or (k == K - 1 and not pinned[t, K - 2])
+            )
+            if bad:
+                who = "the study" if T == 1 else f"group {_label(study.groups[t])!r}"
+                raise ValueError(
+                    f"{who} has no rating in category {k + 1}: its thresholds are not "
+                    "identified (pool the groups with thresholds='shared')"
+                )
+    # shared coordinates
+    tau_idx = np.full((T, K - 1), -1, np.int64)
+    P = 0
+    for t in range(T):
+        for i in range(K - 1):
+            if not pinned[t, i]:
+                tau_idx[t, i] = P
+                P += 1
+    names = [f"tau[{('all' if T == 1 else _label(study.groups[t]))},{i + 1}]"
+             for t in range(T) for i in range(K - 1) if not pinned[t, i]]
+    lam_idx = np.arange(P, P + L, dtype=np.int64)
+    P += L
+    names += ["lapse[all]"] if L == 1 else [f"lapse[{_label(g)}]" for g in study.groups[:L]]
+    rho_idx = -1
+    if common:
+        rho_idx = P
+        P += 1
+        names.append("log_sigma")
+    # stimuli: starts and the σ → ∞ limits (ratings only in 1 and K, no lapse)
+    c = study.counts.astype(np.float64)
+    pooled = np.zeros((n, K))
+    np.add.at(pooled, study.cell_stim, c)
+    nz = pooled > 0
+    ext = (nz[:, 0] & nz[:, K - 1] & (nz.sum(axis=1) == 2)) & (lapse is None) & (not common)
+    split = pooled[:, 0] / pooled.sum(axis=1)
+    limit_nll = np.zeros(n)
+    limit_mu = np.zeros(n)
+    if ext.any():
+        cj = c[ext[study.cell_stim]]
+        sj = split[study.cell_stim][ext[study.cell_stim]]
+        per_cell = _likelihood.nll(cj[:, [0, K - 1]], np.column_stack([sj, 1.0 - sj]))
+        np.add.at(limit_nll, study.cell_stim[ext[study.cell_stim]], per_cell)
+        mid = (1 + K) / 2
+        limit_mu = np.where(split < 0.5, np.inf, np.where(split > 0.5, -np.inf, mid))
+    mean = (pooled * np.arange(1, K + 1)).sum(axis=1) / pooled.sum(axis=1)
+    var = (pooled * (np.arange(1, K + 1) - mean[:, None]) ** 2).sum(axis=1) / pooled.sum(axis=1)
+    theta = np.column_stack([mean, np.log(np.maximum(np.sqrt(var), 0.3))])
+    ptr = np.zeros(n + 1, np.int64)
+    ptr[1:] = np.cumsum(np.bincount(study.cell_stim, minlength=n))
+    problem = {
+        "fam": _FAMILY_CODES[family], "active": ~ext, "ptr": ptr, "counts": c,
+        "cell_tset": cell_tset,
+        "cell_lset": lset_of_group[study.cell_group] if L else np.zeros(len(c), np.int64),
+        "lapse": L > 0, "common": common, "tau_idx": tau_idx, "lam_idx": lam_idx,
+        "rho_idx": rho_idx, "P": P, "K": K, "limit_nll": limit_nll, "limit_mu": limit_mu,
+        "limit_split": split,
+    }
+    tau0 = np.tile(ref, (T, 1))
+    lam0 = np.full(L, 0.02)
+    ls0 = float(np.log(max(np.sqrt(np.average(var, weights=pooled.sum(axis=1))), 0.3)))
+    fit = joint.solve(problem, theta, tau0, lam0, ls0)
+    return AdaptiveResult(study, family, thresholds, lapse, scale, fixed, fit, problem, pinned,
+                          names, rule, by_rule)
