@@ -141,8 +141,12 @@ def _block_newton(fam, x, other_loc, other_lsc, idx, lo_r, hi_r, peer, rating, t
         step = 1.0
         accepted = False
         for _h in range(40):
-            for c in range(2):
-                xt[c] = min(max(x[c] + step * d[c], lo[c]), hi[c]) if c < n else x[c]
+            for c in range(2):  # a coordinate outside its box (after a shift) stays there
+                xt[c] = x[c] + step * d[c]
+                if d[c] < 0.0:
+                    xt[c] = max(xt[c], min(lo[c], x[c]))
+                elif d[c] > 0.0:
+                    xt[c] = min(xt[c], max(hi[c], x[c]))
             ft = _block_eval(fam, xt[0], xt[1], other_loc, other_lsc, idx, lo_r, hi_r, peer,
                              rating, tau, lam, lapse, K, scale_free, kappa, center,
                              scr, out, gt, Ht)

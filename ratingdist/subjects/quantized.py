@@ -13,10 +13,11 @@ A free σ_j per stimulus overfits (σ_j → 0 on a stimulus rated in one categor
 σ_j² + c, υ_i² − c leave every s_ij unchanged; both are resolved by a log-normal
 (hierarchical) prior on σ_j: the objective is NLL + κ/2 · Σ_j (log σ_j − mean_j log σ_j)²,
 with the strength κ = ``shrinkage`` (κ = 0: the plain MLE, σ_j then stops at its floor).
-Locations are boxed (ψ_j ∈ [1 − K, 2K], Δ_i ∈ [−K, K]) and log scales kept in
-[log SCALE_FLOOR, log(10K)], so that a stimulus or subject with all ratings in one category has
-a defined estimate (a location past the end of the scale, or a scale on the floor) rather
-than a divergent one.
+Locations are boxed (ψ_j ∈ [1 − 4K, 4K], Δ_i ∈ [−4K, 4K], before the centring) and log
+scales kept in [log SCALE_FLOOR, log(10K)], so that a stimulus or subject with all ratings in
+one category has a defined estimate rather than a divergent one: all in the lowest (highest)
+category puts the location on the box, where those ratings have probability 1 to machine
+precision (the limit), and one inner category puts the scale on the floor.
 
 References
 ----------
@@ -43,6 +44,8 @@ from ratingdist.ratings import Ratings
 
 #: Smallest scale σ_j, υ_i (category widths).
 SCALE_FLOOR = 0.05
+#: Locations are boxed in ψ_j ∈ [1 − LOC_BOX·K, LOC_BOX·K], Δ_i ∈ [−LOC_BOX·K, LOC_BOX·K].
+LOC_BOX = 4
 #: Largest lapse rate.
 LAPSE_MAX = 0.5
 #: Above this many parameters the standard errors come from the 2×2 blocks alone.
@@ -215,8 +218,8 @@ def fit(
     ptr_i = np.concatenate([[0], np.cumsum(n_i)]).astype(np.int64)
 
     ls_lo, ls_hi = math.log(SCALE_FLOOR), math.log(10.0 * K)
-    psi_box = np.array([1.0 - K, ls_lo]), np.array([2.0 * K, ls_hi])
-    dlt_box = np.array([-float(K), ls_lo]), np.array([float(K), ls_hi])
+    psi_box = np.array([1.0 - LOC_BOX * K, ls_lo]), np.array([LOC_BOX * K, ls_hi])
+    dlt_box = np.array([-LOC_BOX * K, ls_lo]), np.array([LOC_BOX * K, ls_hi])
 
     mean_j = np.bincount(j, weights=r, minlength=J) / n_j
     var_j = np.bincount(j, weights=(r - mean_j[j]) ** 2, minlength=J) / n_j
@@ -265,16 +268,13 @@ def fit(
 
     converged, sweeps, max_grad = False, 0, np.inf
     nll, obj, d, g = evaluate()
-    stall = 0
+    stall, best = 0, np.inf
     while sweeps < max_sweeps:
         sweeps += 1
         kern.block_pass(fam, psi, rho, dlt, nu, ptr_j, order_j, i, r, tau, lam, use_lapse, K,
                         ambiguity, kappa, center(), *psi_box)
         kern.block_pass(fam, dlt, nu, psi, rho, ptr_i, order_i, j, r, tau, lam, use_lapse, K,
                         not common, 0.0, 0.0, *dlt_box)
-        shift = float(np.mean(dlt))
-        dlt -= shift
-        np.clip(psi + shift, psi_box[0][0], psi_box[1][0], out=psi)
         if common or use_lapse:
             lam = _shared_step(fam, psi, rho, dlt, nu, j, i, r, tau, lam, use_lapse, K, common,
                                kappa, center(), (ls_lo, ls_hi))
@@ -284,10 +284,19 @@ def fit(
         if max_grad < tol:
             converged = True
             break
-        stall = stall + 1 if previous - obj <= 1e-15 * (1 + abs(obj)) else 0
-        if stall >= 20:
+        stuck = previous - obj <= 1e-15 * (1 + abs(obj)) and max_grad >= 0.999 * best
+        best = min(best, max_grad)
+        stall = stall + 1 if stuck else 0
+        if stall >= 50:
             break
 
+    # the bounds break the invariance (ψ + c, Δ − c) only for stimuli or subjects on them, so
+    # the centring is done once, after the fit (the box applies before it)
+    shift = float(np.mean(dlt))
+    dlt -= shift
+    psi += shift
+    psi_box = (psi_box[0] + [shift, 0.0], psi_box[1] + [shift, 0.0])
+    dlt_box = (dlt_box[0] - [shift, 0.0], dlt_box[1] - [shift, 0.0])
     z = float(stats.norm.ppf(0.5 + level / 2))
     se = _standard_errors(d, j, i, J, I, kappa, ambiguity, common, use_lapse, psi, rho, dlt,
                           nu, lam, psi_box, dlt_box, (ls_lo, ls_hi))
@@ -404,10 +413,13 @@ def _standard_errors(d: NDArray[np.float64], j: NDArray[np.int64], i: NDArray[np
         n += 1
     # fixed: coordinates on a bound
     fixed = np.zeros(n, dtype=bool)
-    fixed[off["psi"]:off["psi"] + J] = (psi <= psi_box[0][0]) | (psi >= psi_box[1][0])
+    tiny = 1e-9
+    fixed[off["psi"]:off["psi"] + J] = ((psi <= psi_box[0][0] + tiny)
+                                        | (psi >= psi_box[1][0] - tiny))
     if ambiguity:
         fixed[off["rho"]:off["rho"] + J] = (rho <= ls_box[0]) | (rho >= ls_box[1])
-    fixed[off["dlt"]:off["dlt"] + I] = (dlt <= dlt_box[0][0]) | (dlt >= dlt_box[1][0])
+    fixed[off["dlt"]:off["dlt"] + I] = ((dlt <= dlt_box[0][0] + tiny)
+                                        | (dlt >= dlt_box[1][0] - tiny))
     nus = nu[:1] if common else nu
     fixed[off["nu"]:off["nu"] + nus.size] = (nus <= ls_box[0]) | (nus >= ls_box[1])
     if use_lapse:
