@@ -10,11 +10,14 @@ rate shared by all ratings. The fixed thresholds fix the scale; the location is 
 mean_i Δ_i = 0.
 
 A free σ_j per stimulus overfits (σ_j → 0 on a stimulus rated in one category), and
-σ_j² + c, υ_i² − c leave every s_ij unchanged; both are resolved by a log-normal
-(hierarchical) prior on σ_j: the objective is NLL + κ/2 · Σ_j (log σ_j − mean_j log σ_j)²,
-with the strength κ = ``shrinkage`` (κ = 0: the plain MLE, σ_j then stops at its floor).
+σ_j² + c, υ_i² − c leave every s_ij unchanged; both are resolved by log-normal (hierarchical)
+priors on σ_j and υ_i: the objective is
+NLL + κ/2 · Σ_j (log σ_j − mean_j log σ_j)² + κ/2 · Σ_i (log υ_i − mean_i log υ_i)²
+(the second term with per-subject υ only), with the strength κ = ``shrinkage`` (κ = 0: the
+plain MLE; scales then stop at their floor ``scale_floor``). Cross-validation
+(:func:`~ratingdist.subjects.crossvalidate`) chooses κ and the floor.
 Locations are boxed (ψ_j ∈ [1 − 4K, 4K], Δ_i ∈ [−4K, 4K], before the centring) and log
-scales kept in [log SCALE_FLOOR, log(10K)], so that a stimulus or subject with all ratings in
+scales kept in [log scale_floor, log(10K)], so that a stimulus or subject with all ratings in
 one category has a defined estimate rather than a divergent one: all in the lowest (highest)
 category puts the location on the box, where those ratings have probability 1 to machine
 precision (the limit), and one inner category puts the scale on the floor.
@@ -42,10 +45,12 @@ from ratingdist._kernels import subjects as kern
 from ratingdist._kernels.codes import LOGISTIC, NORMAL
 from ratingdist.ratings import Ratings
 
-#: Smallest scale σ_j, υ_i (category widths).
+#: Default smallest scale σ_j, υ_i (category widths).
 SCALE_FLOOR = 0.05
 #: Locations are boxed in ψ_j ∈ [1 − LOC_BOX·K, LOC_BOX·K], Δ_i ∈ [−LOC_BOX·K, LOC_BOX·K].
 LOC_BOX = 4
+#: Largest allowed ``scale_floor``.
+K_MAX_FLOOR = 1.0
 #: Largest lapse rate.
 LAPSE_MAX = 0.5
 #: Above this many parameters the standard errors come from the 2×2 blocks alone.
@@ -150,9 +155,10 @@ def fit(
     inconsistency: Literal["per-subject", "common"] = "per-subject",
     lapse: Literal["shared"] | None = None,
     shrinkage: float = 1.0,
+    scale_floor: float = SCALE_FLOOR,
     level: float = 0.95,
     tol: float = 1e-7,
-    max_sweeps: int = 5000,
+    max_sweeps: int = 2000,
 ) -> QuantizedSubjectModel:
     """Fit the quantized subject model (see the module) by maximum (penalized) likelihood.
 
@@ -170,7 +176,8 @@ def fit(
     ambiguity : estimate σ_j per stimulus (True) or set σ_j = 0.
     inconsistency : ``"per-subject"`` υ_i or one ``"common"`` υ.
     lapse : None, or ``"shared"``: one lapse rate λ ∈ [0, LAPSE_MAX] for all ratings.
-    shrinkage : κ ≥ 0, the precision of the log-normal prior on σ_j (see the module).
+    shrinkage : κ ≥ 0, the precision of the log-normal priors on σ_j, υ_i (see the module).
+    scale_floor : smallest σ_j and υ_i (> 0).
     level : confidence level of the intervals.
     tol, max_sweeps : stopping rule on the full gradient, most sweeps.
 
@@ -195,6 +202,8 @@ def fit(
         raise ValueError(f"lapse must be None or 'shared', got {lapse!r}")
     if not (float(shrinkage) >= 0 and math.isfinite(shrinkage)):
         raise ValueError(f"shrinkage must be a finite number >= 0, got {shrinkage!r}")
+    if not 0 < scale_floor < K_MAX_FLOOR:
+        raise ValueError(f"scale_floor must be in (0, {K_MAX_FLOOR}), got {scale_floor!r}")
     if ambiguity and inconsistency == "common" and shrinkage == 0:
         raise ValueError("ambiguity=True with a common inconsistency needs shrinkage > 0")
     if not 0 < level < 1:
@@ -207,6 +216,7 @@ def fit(
     N = r.size
     tau = _tau(K)
     kappa = float(shrinkage) if ambiguity else 0.0
+    kappa_s = 0.0 if inconsistency == "common" else float(shrinkage)
     use_lapse = lapse == "shared"
     common = inconsistency == "common"
 
@@ -217,7 +227,7 @@ def fit(
     ptr_j = np.concatenate([[0], np.cumsum(n_j)]).astype(np.int64)
     ptr_i = np.concatenate([[0], np.cumsum(n_i)]).astype(np.int64)
 
-    ls_lo, ls_hi = math.log(SCALE_FLOOR), math.log(10.0 * K)
+    ls_lo, ls_hi = math.log(scale_floor), math.log(10.0 * K)
     psi_box = np.array([1.0 - LOC_BOX * K, ls_lo]), np.array([LOC_BOX * K, ls_hi])
     dlt_box = np.array([-LOC_BOX * K, ls_lo]), np.array([LOC_BOX * K, ls_hi])
 
@@ -233,10 +243,14 @@ def fit(
     def center() -> float:
         return float(np.mean(rho)) if kappa > 0 else 0.0
 
+    def center_s() -> float:
+        return float(np.mean(nu)) if kappa_s > 0 else 0.0
+
     def evaluate() -> tuple[float, float, NDArray[np.float64], dict[str, NDArray[np.float64]]]:
         d = kern.rating_derivatives(fam, psi, rho, dlt, nu, j, i, r, tau, lam, use_lapse, K)
         nll = float(np.sum(d[:, 0]))
         pen = 0.5 * kappa * float(np.sum((rho - center()) ** 2)) if kappa > 0 else 0.0
+        pen += 0.5 * kappa_s * float(np.sum((nu - center_s()) ** 2))
         return nll, nll + pen, d, _gradient(d)
 
     def _gradient(d: NDArray[np.float64]) -> dict[str, NDArray[np.float64]]:
@@ -248,7 +262,8 @@ def fit(
         if common:
             g["nu_c"] = np.array([np.sum(d[:, 3] * (1 - a))])
         else:
-            g["nu"] = np.bincount(i, weights=d[:, 3] * (1 - a), minlength=I)
+            g["nu"] = (np.bincount(i, weights=d[:, 3] * (1 - a), minlength=I)
+                       + kappa_s * (nu - center_s()))
         if use_lapse:
             g["lam"] = np.array([np.sum(d[:, 7])])
         return g
@@ -274,7 +289,7 @@ def fit(
         kern.block_pass(fam, psi, rho, dlt, nu, ptr_j, order_j, i, r, tau, lam, use_lapse, K,
                         ambiguity, kappa, center(), *psi_box)
         kern.block_pass(fam, dlt, nu, psi, rho, ptr_i, order_i, j, r, tau, lam, use_lapse, K,
-                        not common, 0.0, 0.0, *dlt_box)
+                        not common, kappa_s, center_s(), *dlt_box)
         if common or use_lapse:
             lam = _shared_step(fam, psi, rho, dlt, nu, j, i, r, tau, lam, use_lapse, K, common,
                                kappa, center(), (ls_lo, ls_hi))
@@ -298,7 +313,7 @@ def fit(
     psi_box = (psi_box[0] + [shift, 0.0], psi_box[1] + [shift, 0.0])
     dlt_box = (dlt_box[0] - [shift, 0.0], dlt_box[1] - [shift, 0.0])
     z = float(stats.norm.ppf(0.5 + level / 2))
-    se = _standard_errors(d, j, i, J, I, kappa, ambiguity, common, use_lapse, psi, rho, dlt,
+    se = _standard_errors(d, j, i, J, I, kappa, kappa_s, ambiguity, common, use_lapse, psi, rho, dlt,
                           nu, lam, psi_box, dlt_box, (ls_lo, ls_hi))
     n_params = J + (J if ambiguity else 0) + (I - 1) + (1 if common else I) + int(use_lapse)
     sigma = np.exp(rho)
@@ -314,7 +329,7 @@ def fit(
             "inconsistency_ci_high": ups * np.exp(z * se["nu"])}
     return QuantizedSubjectModel(
         family=family, ambiguity=bool(ambiguity), inconsistency_model=inconsistency,
-        shrinkage=kappa, nll=nll, objective=obj, n_params=n_params, converged=converged,
+        shrinkage=float(shrinkage), nll=nll, objective=obj, n_params=n_params, converged=converged,
         max_grad=max_grad, n_sweeps=sweeps, lapse=float(lam), standard_errors=se["kind"],
         n_ratings=N, K=K, stimuli=stim, subjects=subj,
     )
@@ -380,7 +395,7 @@ def _shared_step(fam: int, psi: NDArray[np.float64], rho: NDArray[np.float64],
 
 
 def _standard_errors(d: NDArray[np.float64], j: NDArray[np.int64], i: NDArray[np.int64],
-                     J: int, I: int, kappa: float, ambiguity: bool, common: bool,
+                     J: int, I: int, kappa: float, kappa_s: float, ambiguity: bool, common: bool,
                      use_lapse: bool, psi: NDArray[np.float64], rho: NDArray[np.float64],
                      dlt: NDArray[np.float64], nu: NDArray[np.float64], lam: float,
                      psi_box: Any, dlt_box: Any, ls_box: tuple[float, float]) -> dict[str, Any]:
@@ -452,6 +467,9 @@ def _standard_errors(d: NDArray[np.float64], j: NDArray[np.int64], i: NDArray[np
         np.add.at(H, (idx_nu, idx_rho), -gls * 2 * a * b)
         sl = slice(off["rho"], off["rho"] + J)
         H[sl, sl] += kappa * (np.eye(J) - 1.0 / J)
+    if kappa_s > 0:
+        sl = slice(off["nu"], off["nu"] + I)
+        H[sl, sl] += kappa_s * (np.eye(I) - 1.0 / I)
     if use_lapse:
         L = off["lam"]
         for p_idx, pm, pl in cols:
