@@ -318,6 +318,8 @@ def fit(
     n_params = J + (J if ambiguity else 0) + (I - 1) + (1 if common else I) + int(use_lapse)
     sigma = np.exp(rho)
     ups = np.exp(nu)
+    with np.errstate(over="ignore"):
+        ups_high = ups * np.exp(z * se["nu"])
     stim = {"id": ratings.ids, "n": n_j.astype(np.int64), "psi": psi.copy(),
             "psi_se": se["psi"], "psi_ci_low": psi - z * se["psi"],
             "psi_ci_high": psi + z * se["psi"], "sigma": sigma, "sigma_se": sigma * se["rho"]}
@@ -326,7 +328,7 @@ def fit(
             "bias_ci_high": dlt + z * se["dlt"], "inconsistency": ups,
             "inconsistency_se": ups * se["nu"],
             "inconsistency_ci_low": ups * np.exp(-z * se["nu"]),
-            "inconsistency_ci_high": ups * np.exp(z * se["nu"])}
+            "inconsistency_ci_high": ups_high}
     return QuantizedSubjectModel(
         family=family, ambiguity=bool(ambiguity), inconsistency_model=inconsistency,
         shrinkage=float(shrinkage), nll=nll, objective=obj, n_params=n_params, converged=converged,
