@@ -174,8 +174,9 @@ def _block_newton(fam, x, other_loc, other_lsc, idx, lo_r, hi_r, peer, rating, t
 def block_pass(fam, loc, lsc, other_loc, other_lsc, ptr, idx, peer, rating, tau, lam, lapse, K,
                scale_free, kappa, center, lo, hi):
     """Minimize every block (location ``loc``, log scale ``lsc``) at the others fixed; blocks
-    are stimuli or subjects (a log scale of −inf: no scale of its own), their ratings ``idx[ptr[b]:ptr[b+1]]``, the
-    other side's index of rating t is ``peer[t]``. Updates loc/lsc in place."""
+    are stimuli or subjects (a log scale of −inf: no scale of its own), their ratings
+    ``idx[ptr[b]:ptr[b+1]]``, the other side's index of rating t ``peer[t]``. Updates loc/lsc
+    in place."""
     nb_ = ptr.size - 1
     for b in nb.prange(nb_):
         if ptr[b + 1] == ptr[b]:

@@ -313,8 +313,8 @@ def fit(
     psi_box = (psi_box[0] + [shift, 0.0], psi_box[1] + [shift, 0.0])
     dlt_box = (dlt_box[0] - [shift, 0.0], dlt_box[1] - [shift, 0.0])
     z = float(stats.norm.ppf(0.5 + level / 2))
-    se = _standard_errors(d, j, i, J, I, kappa, kappa_s, ambiguity, common, use_lapse, psi, rho, dlt,
-                          nu, lam, psi_box, dlt_box, (ls_lo, ls_hi))
+    se = _standard_errors(d, j, i, J, I, kappa, kappa_s, ambiguity, common, use_lapse, psi, rho,
+                          dlt, nu, lam, psi_box, dlt_box, (ls_lo, ls_hi))
     n_params = J + (J if ambiguity else 0) + (I - 1) + (1 if common else I) + int(use_lapse)
     sigma = np.exp(rho)
     ups = np.exp(nu)
