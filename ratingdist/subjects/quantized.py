@@ -78,7 +78,8 @@ class QuantizedSubjectModel:
         parameters (those on a bound excluded when the gradient points outwards).
     lapse : float  (0 without a lapse)
     standard_errors : ``"observed information"`` (the inverse of the full observed Hessian of
-        the objective, constrained to mean Δ = 0) or ``"block"`` (inverse of each 2×2 block,
+        the objective, constrained to mean Δ = 0, times N/(N − n_params), the degrees-of-freedom
+        correction of least squares; parameters on a bound get an infinite SE) or ``"block"`` (inverse of each 2×2 block,
         other parameters held fixed; studies with more than DENSE_MAX parameters).
     identification : str
     """
@@ -316,6 +317,9 @@ def fit(
     se = _standard_errors(d, j, i, J, I, kappa, kappa_s, ambiguity, common, use_lapse, psi, rho,
                           dlt, nu, lam, psi_box, dlt_box, (ls_lo, ls_hi))
     n_params = J + (J if ambiguity else 0) + (I - 1) + (1 if common else I) + int(use_lapse)
+    # degrees-of-freedom correction of least squares: the per-stimulus locations use up data
+    dof = math.sqrt(N / (N - n_params)) if N > n_params else 1.0
+    se = {key: (val * dof if key != "kind" else val) for key, val in se.items()}
     sigma = np.exp(rho)
     ups = np.exp(nu)
     with np.errstate(over="ignore"):
