@@ -79,8 +79,9 @@ class QuantizedSubjectModel:
     lapse : float  (0 without a lapse)
     standard_errors : ``"observed information"`` (the inverse of the full observed Hessian of
         the objective, constrained to mean Δ = 0, times N/(N − n_params), the degrees-of-freedom
-        correction of least squares; parameters on a bound get an infinite SE) or ``"block"`` (inverse of each 2×2 block,
-        other parameters held fixed; studies with more than DENSE_MAX parameters).
+        correction of least squares; parameters on a bound get an infinite SE) or ``"block"``
+        (inverse of each 2×2 block, other parameters held fixed, with the same correction;
+        studies with more than DENSE_MAX parameters).
     identification : str
     """
 
@@ -362,7 +363,7 @@ def _shared_step(fam: int, psi: NDArray[np.float64], rho: NDArray[np.float64],
     f0, d = total(lam)
     a = d[:, 1]
     b = 1.0 - a
-    names, g, H = [], [], []
+    names: list[str] = []
     if common:
         names.append("nu")
     if use_lapse:
