@@ -32,6 +32,8 @@ from .joint import cell_nll
 
 #: Damped-Newton iterations per block and pass.
 BLOCK_ITER = 8
+#: Gradient (NLL units) below which a block is left as it is.
+BLOCK_GTOL = 1e-11
 #: Largest step of a block coordinate (scale units for locations, e-folds for log scales).
 STEP_MAX = 1.0
 
@@ -115,6 +117,9 @@ def _block_newton(fam, x, other_loc, other_lsc, idx, lo_r, hi_r, peer, rating, t
         # free coordinates: not on a bound with the gradient pushing outwards
         free0 = not ((x[0] <= lo[0] and g[0] > 0) or (x[0] >= hi[0] and g[0] < 0))
         free1 = n == 2 and not ((x[1] <= lo[1] and g[1] > 0) or (x[1] >= hi[1] and g[1] < 0))
+        gmax = max(abs(g[0]) if free0 else 0.0, abs(g[1]) if free1 else 0.0)
+        if gmax < BLOCK_GTOL:
+            break
         d[0] = 0.0
         d[1] = 0.0
         h00 = H[0, 0]
