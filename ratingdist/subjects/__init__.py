@@ -5,7 +5,9 @@
 - :func:`correlation_screening`: rejection of subjects that correlate poorly with the MOS;
 - :func:`p913`: ITU-T P.913 §12.4 bias removal, screening, MOS;
 - :func:`p910`: ITU-T P.910 Annex E subject bias and inconsistency (alternating projection);
-- :func:`mle`: the maximum-likelihood model with content ambiguity (Li & Bampis 2017).
+- :func:`mle`: the maximum-likelihood model with content ambiguity (Li & Bampis 2017);
+- :func:`fit`: the quantized subject model (bias, inconsistency, ambiguity on a quantized latent);
+- :func:`crossvalidate`: mean NLL per hidden rating of these and the per-stimulus models.
 
 >>> import ratingdist as rd
 >>> import pandas as pd
@@ -14,6 +16,8 @@
 [4.667, 4.0, 1.333]
 """
 
+from .crossval import crossvalidate
+from .quantized import QuantizedSubjectModel, fit
 from .standard import (
     SubjectAnalysis,
     bt500,
@@ -24,4 +28,5 @@ from .standard import (
     p913,
 )
 
-__all__ = ["SubjectAnalysis", "bt500", "correlation_screening", "mle", "mos", "p910", "p913"]
+__all__ = ["QuantizedSubjectModel", "SubjectAnalysis", "bt500", "correlation_screening",
+           "crossvalidate", "fit", "mle", "mos", "p910", "p913"]
