@@ -44,7 +44,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-from . import _likelihood
+from . import _likelihood, extreme
 from ._kernels import codes, joint
 from .data import RatingCounts
 from .fitting import INFINITE_PARAMETER, as_counts
@@ -392,6 +392,18 @@ class AdaptiveResult:
         stimulus."""
         return _fit(self._study, self.family, self.thresholds_mode, self.lapse_mode,
                     self.scale_mode, fixed=True)
+
+    def extreme_response(self) -> pd.DataFrame:
+        """Extreme-response propensity per group, E_g = mean over the stimuli g rated of
+        P(rating ∈ {1, K}) under the fitted model, with delta-method se and 95 % interval from
+        the shared-parameter covariance; see :mod:`ratingdist.extreme`. Columns: group,
+        n_stimuli, value, se, ci_low, ci_high."""
+        return extreme.extreme_response(self)
+
+    def extreme_response_ratio(self, a, b) -> pd.Series:
+        """E_a / E_b of two groups (labels as in :attr:`lapse`), delta method on the log ratio;
+        see :mod:`ratingdist.extreme`. Series: group_a, group_b, value, se, ci_low, ci_high."""
+        return extreme.extreme_response_ratio(self, a, b)
 
     def lr_test(self, other: AdaptiveResult | None = None) -> pd.Series:
         """Likelihood-ratio test against a nested fit (default: :meth:`fixed`); see

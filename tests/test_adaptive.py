@@ -397,3 +397,81 @@ def test_lr_test_shared_vs_per_group():
 def test_bad_input(counts, kwargs, match):
     with pytest.raises(ValueError, match=match):
         rd.fit_adaptive(counts, **kwargs)
+
+
+def _extreme_of_params(x, counts, lapse):
+    """E_g = mean_j p_{g,j,1} + p_{g,j,K} in plain NumPy, x as in :func:`reference_nll`
+    (per-group thresholds, per-stimulus scales, normal)."""
+    G, n, _ = counts.shape
+    mu, ls = x[:n], x[n:2 * n]
+    i = 2 * n
+    taus = [np.concatenate([[1.5], x[i:i + K - 3], [K - 0.5]])]
+    i += K - 3
+    for _ in range(1, G):
+        taus.append(x[i] + np.concatenate([[0.0], np.cumsum(np.exp(x[i + 1:i + K - 1]))]))
+        i += K - 1
+    lams = x[i:i + G] if lapse else np.zeros(G)
+    out = []
+    for g in range(G):
+        z = (taus[g][None, :] - mu[:, None]) / np.exp(ls)[:, None]
+        tails = stats.norm.cdf(z[:, 0]) + stats.norm.sf(z[:, -1])
+        out.append(np.mean((1 - lams[g]) * tails + 2 * lams[g] / K))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("lapse", [None, "per-group"])
+def test_extreme_response_matches_full_information_delta_method(lapse):
+    counts = simulate(3, n=12, tau=[[1.5, 2.5, 3.5, 4.5], [1.2, 2.4, 3.7, 4.9]],
+                      lam=[0.05, 0.1], ratings=40)
+    res = rd.fit_adaptive(counts, thresholds="per-group", lapse=lapse)
+    er = res.extreme_response()
+    # the value is the mean of the fitted end-category probabilities of the group's cells
+    cells = res.cells
+    direct = (cells["p1"] + cells[f"p{K}"]).groupby(cells["group"], sort=False).mean()
+    np.testing.assert_allclose(er["value"], direct.to_numpy(), rtol=1e-13)
+    assert er["n_stimuli"].tolist() == [12, 12]
+    # independent: the full finite-difference Hessian over every parameter; the shared-parameter
+    # part of the delta-method variance is the full one less the stimulus-block terms
+    x = _flat_params(res, counts)
+    fun = lambda y: reference_nll(y, counts, "normal", "per-group", lapse, "per-stimulus")  # noqa: E731
+    cov = np.linalg.inv(_fd_hessian(fun, x))
+    H = np.linalg.inv(cov)
+    np.testing.assert_allclose(_extreme_of_params(x, counts, lapse), er["value"], rtol=1e-12)
+    h = 1e-6
+    grad = np.array([
+        (_extreme_of_params(x + h * e, counts, lapse) - _extreme_of_params(x - h * e, counts, lapse))
+        / (2 * h) for e in np.eye(len(x))
+    ]).T
+    n = counts.shape[1]
+    var = np.einsum("gp,pq,gq->g", grad, cov, grad)
+    for j in range(n):
+        b = [j, n + j]
+        gj = grad[:, b]
+        var -= np.einsum("gp,pq,gq->g", gj, np.linalg.inv(H[np.ix_(b, b)]), gj)
+    np.testing.assert_allclose(er["se"], np.sqrt(var), rtol=1e-3)
+    # the ratio: value, and its se from the log ratio with the covariance of the two groups
+    r = res.extreme_response_ratio(1, 0)
+    assert r["value"] == pytest.approx(er["value"][1] / er["value"][0], rel=1e-13)
+    d = grad[1] / er["value"][1] - grad[0] / er["value"][0]
+    v = d @ cov @ d
+    for j in range(n):
+        b = [j, n + j]
+        v -= d[b] @ np.linalg.inv(H[np.ix_(b, b)]) @ d[b]
+    assert r["se"] == pytest.approx(r["value"] * np.sqrt(v), rel=1e-3)
+    assert r["ci_low"] < r["value"] < r["ci_high"]
+
+
+def test_extreme_response_defined_answers():
+    counts = simulate(4, n=10, G=2)
+    fixed = rd.fit_adaptive(counts).fixed()
+    er = fixed.extreme_response()
+    # nothing shared is estimated at the reference thresholds without a lapse: se 0
+    assert (er["se"] == 0).all() and (er["ci_low"] == er["value"]).all()
+    with pytest.raises(ValueError, match="group 'x' is not in the fit"):
+        fixed.extreme_response_ratio("x", 0)
+    # a stimulus rated only in 1 and K (the σ → ∞ limit) counts as all mass at the ends
+    c = np.array([[[5, 0, 0, 0, 5], [0, 3, 6, 2, 0], [1, 4, 5, 3, 1]]])
+    e = rd.fit_adaptive(c).extreme_response()
+    assert np.isfinite(e[["value", "se"]].to_numpy()).all()
+    cells = rd.fit_adaptive(c).cells
+    assert e["value"][0] == pytest.approx((cells["p1"] + cells["p5"]).mean(), rel=1e-13)
