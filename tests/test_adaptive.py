@@ -392,6 +392,13 @@ def test_lr_test_shared_vs_per_group():
         (np.ones((1, 2, 5), int), {"scale": "one"}, "scale"),
         (np.array([[[0, 3, 2, 4, 1]], [[2, 0, 3, 1, 1]]]), {"thresholds": "per-group"},
          "group .1. has no rating in category 2"),
+        (np.array([[[1, 3, 0, 4, 1]]]), {}, "study has no rating in category 3.*merge"),
+        (np.array([[[1, 2, 3, 2, 1]]]), {"lapse": "shared"},
+         "5 free parameters but the 1 group-stimulus cells determine only 4"),
+        (np.array([[1, 2, 3, 2, 1], [0, 0, 0, 0, 0]]), {"groups": ["a", "b"]},
+         "groups= labels: stimulus 1 has no ratings"),
+        ({"a": np.array([[1, 2, 3, 2, 1]]), "b": np.zeros((1, 5), int)}, {},
+         "group 'b': stimulus 0 has no ratings"),
     ],
 )
 def test_bad_input(counts, kwargs, match):
@@ -438,10 +445,8 @@ def test_extreme_response_matches_full_information_delta_method(lapse):
     H = np.linalg.inv(cov)
     np.testing.assert_allclose(_extreme_of_params(x, counts, lapse), er["value"], rtol=1e-12)
     h = 1e-6
-    grad = np.array([
-        (_extreme_of_params(x + h * e, counts, lapse) - _extreme_of_params(x - h * e, counts, lapse))
-        / (2 * h) for e in np.eye(len(x))
-    ]).T
+    ext = lambda y: _extreme_of_params(y, counts, lapse)  # noqa: E731
+    grad = np.array([(ext(x + h * e) - ext(x - h * e)) / (2 * h) for e in np.eye(len(x))]).T
     n = counts.shape[1]
     var = np.einsum("gp,pq,gq->g", grad, cov, grad)
     for j in range(n):
