@@ -7,15 +7,20 @@ rating in the end categories, averaged over J_g:
     p_{g,j,1} + p_{g,j,K} = (1 − λ_g)·[F(z_1) + 1 − F(z_{K−1})] + 2λ_g/K,
     z_k = (τ_{g,k} − μ_j)/σ_j.
 
-Standard errors by the delta method on the profile likelihood: with s the free shared parameters
-(thresholds, lapses, common log σ) and θ̂_j(s) the stimulus blocks re-solved at s, the profile
-gradient is dE/ds = ∂E/∂s + Σ_j (∂θ̂_j/∂s)ᵀ ∂E/∂θ_j, ∂θ̂_j/∂s = −H_jj⁻¹H_js (the implicit function
-theorem at the block optima), and Var(E) = (dE/ds)ᵀ Cov(s) (dE/ds) with Cov(s) the inverse profile
-Hessian (:attr:`AdaptiveResult.covariance`). This is the uncertainty carried by the shared
-parameters; the sampling variation of the individual μ_j, σ_j given s (the term
-Σ_j (∂E/∂θ_j)ᵀ H_jj⁻¹ ∂E/∂θ_j of the full-information delta method) is not included, so the
-intervals are for the group effect at the study's fitted stimuli. The ratio E_a/E_b gets its
-interval from log E_a − log E_b (delta method, covariance of the two included).
+Standard errors by the full-information delta method, computed through the arrowhead structure
+of the Hessian: with s the free shared parameters (thresholds, lapses, common log σ), θ_j the
+parameters of stimulus j (μ_j, and log σ_j where it is free), H_jj their Hessian block and
+Cov(s) the inverse profile Hessian (:attr:`AdaptiveResult.covariance`),
+
+    Var(E) = (dE/ds)ᵀ Cov(s) (dE/ds) + Σ_j (∂E/∂θ_j)ᵀ H_jj⁻¹ (∂E/∂θ_j),
+    dE/ds = ∂E/∂s + Σ_j (∂θ̂_j/∂s)ᵀ ∂E/∂θ_j,   ∂θ̂_j/∂s = −H_jj⁻¹H_js,
+
+which is ∇Eᵀ H⁻¹ ∇E over all parameters (block inverse of H). The first term is the
+uncertainty the shared parameters carry, the second that of the stimulus fits. Stimuli in the
+σ → ∞ limit (ratings only in 1 and K) contribute their empirical end share with no
+derivative; a σ_j held at its floor or ceiling contributes through μ_j only. The ratio
+E_a/E_b gets its interval from log E_a − log E_b (delta method, covariance of the two groups
+included).
 
 References
 ----------
@@ -38,8 +43,9 @@ from ._kernels import joint
 _Z95 = stats.norm.ppf(0.975)
 
 
-def _gradients(res) -> tuple[NDArray, NDArray, NDArray]:
-    """Per group: E_g (G,), the profile gradient dE_g/ds (G, P), and the cells' group index."""
+def _gradients(res) -> tuple[NDArray, NDArray, NDArray, NDArray]:
+    """Per group: E_g (G,), the profile gradient dE_g/ds (G, P), the number of stimuli (G,),
+    and the stimulus-block covariance term C (G, G), C_ab = Σ_j (∂E_a/∂θ_j)ᵀ H_jj⁻¹ ∂E_b/∂θ_j."""
     st, p, f = res._study, res._problem, res._fit
     K = st.K
     G = len(st.groups)
@@ -69,9 +75,12 @@ def _gradients(res) -> tuple[NDArray, NDArray, NDArray]:
     d_lam = 2.0 / K - tails
     n_g = np.bincount(g_of, minlength=G).astype(np.float64)
     E = np.bincount(g_of, weights=e, minlength=G) / n_g
+    free_ls = f["free_ls"] & (not p["common"])
+    block = _block_term(res, d_mu / n_g[g_of], np.where(free_ls[j], d_ls, 0.0) / n_g[g_of],
+                        free_ls)
     grad = np.zeros((G, P))
     if P == 0:
-        return E, grad, n_g
+        return E, grad, n_g, block
     _, _, _, _, _, _, D = joint.assemble(
         p["fam"], f["theta"], active, p["ptr"], p["counts"], p["cell_tset"], p["cell_lset"],
         f["tau"], f["lam"], p["lapse"], p["common"], f["ls_common"],
@@ -91,15 +100,57 @@ def _gradients(res) -> tuple[NDArray, NDArray, NDArray]:
     # blocks following the shared parameters: Σ_cells D_jᵀ ∂e/∂θ_j
     chain = D[j, 0, :] * d_mu[:, None] + D[j, 1, :] * d_ls[:, None]
     np.add.at(grad, g_of, chain)
-    return E, grad / n_g[:, None], n_g
+    return E, grad / n_g[:, None], n_g, block
+
+
+def _block_term(res, e_mu: NDArray, e_ls: NDArray, free_ls: NDArray) -> NDArray:
+    """C_ab = Σ_j (∂E_a/∂θ_j)ᵀ H_jj⁻¹ ∂E_b/∂θ_j from the cells' derivatives ∂E_g/∂μ_j, ∂E_g/∂log σ_j
+    (``e_mu``, ``e_ls``, zero for a held log σ_j); H_jj summed from :func:`joint.cell_nll`'s
+    exact cell Hessians. A block that is not positive definite makes its groups' terms inf."""
+    st, p, f = res._study, res._problem, res._fit
+    K = st.K
+    G = len(st.groups)
+    n = len(st.ids)
+    mu = f["theta"][:, 0]
+    ls = np.full(n, f["ls_common"]) if p["common"] else f["theta"][:, 1]
+    H = np.zeros((n, 2, 2))
+    grad, hess = np.empty(K + 2), np.empty((K + 2, K + 2))
+    work, v, w = np.empty((4, K)), np.empty(K + 2), np.empty((K + 2, K + 2))
+    lset = p["cell_lset"]
+    for c, jj in enumerate(st.cell_stim):
+        if not p["active"][jj]:
+            continue
+        lam = float(f["lam"][lset[c]]) if p["lapse"] else 0.0
+        joint.cell_nll(p["fam"], mu[jj], ls[jj], f["tau"][p["cell_tset"][c]], lam, p["lapse"],
+                       p["counts"][c], K, grad, hess, work, v, w)
+        H[jj] += hess[:2, :2]
+    H[~free_ls, 0, 1] = H[~free_ls, 1, 0] = 0.0
+    H[~free_ls, 1, 1] = 1.0
+    det = H[:, 0, 0] * H[:, 1, 1] - H[:, 0, 1] ** 2
+    bad = ~((det > 0) & (H[:, 0, 0] > 0))
+    det[bad] = 1.0
+    inv = np.empty_like(H)
+    inv[:, 0, 0], inv[:, 1, 1] = H[:, 1, 1] / det, H[:, 0, 0] / det
+    inv[:, 0, 1] = inv[:, 1, 0] = -H[:, 0, 1] / det
+    # per stimulus, the (G, 2) matrix of its groups' derivatives
+    A = np.zeros((n, G, 2))
+    np.add.at(A, (st.cell_stim, st.cell_group, 0), e_mu)
+    np.add.at(A, (st.cell_stim, st.cell_group, 1), e_ls)
+    ok = p["active"] & ~bad
+    C = np.einsum("jap,jpq,jbq->ab", A[ok], inv[ok], A[ok])
+    hit = (np.abs(A[p["active"] & bad]).sum(axis=2) > 0).any(axis=0)
+    C[hit, :] = np.inf
+    C[:, hit] = np.inf
+    return C
 
 
 def extreme_response(res) -> pd.DataFrame:
     """E_g with delta-method se and 95 % Wald interval (clipped to [0, 1]) per group; see the
     module docstring. Columns: group, n_stimuli, value, se, ci_low, ci_high."""
-    E, grad, n_g = _gradients(res)
+    E, grad, n_g, block = _gradients(res)
     cov = res.covariance.to_numpy()
     var = np.einsum("gp,pq,gq->g", grad, np.where(np.isfinite(cov), cov, 0.0), grad)
+    var = var + np.diag(block)
     infinite = (np.abs(grad) > 0) & ~np.isfinite(np.diag(cov))[None, :]
     se = np.where(infinite.any(axis=1), np.inf, np.sqrt(np.maximum(var, 0.0)))
     labels = [str(g) for g in res._study.groups]
@@ -117,7 +168,7 @@ def extreme_response_ratio(res, a, b) -> pd.Series:
         if str(name) not in labels:
             raise ValueError(f"group {name!r} is not in the fit; groups: {labels}")
     ia, ib = labels.index(str(a)), labels.index(str(b))
-    E, grad, _ = _gradients(res)
+    E, grad, _, block = _gradients(res)
     if E[ia] <= 0.0 or E[ib] <= 0.0:
         raise ValueError(
             f"group {labels[ia] if E[ia] <= 0 else labels[ib]!r} has extreme-response propensity"
@@ -128,7 +179,13 @@ def extreme_response_ratio(res, a, b) -> pd.Series:
     if ((np.abs(d) > 0) & ~np.isfinite(np.diag(cov))).any():
         se_log = math.inf
     else:
-        se_log = math.sqrt(max(float(d @ np.where(np.isfinite(cov), cov, 0.0) @ d), 0.0))
+        v = float(d @ np.where(np.isfinite(cov), cov, 0.0) @ d)
+        w = np.zeros(len(E))
+        w[ia] += 1.0 / E[ia]
+        w[ib] -= 1.0 / E[ib]
+        v += float(w @ np.where(np.isfinite(block), block, 0.0) @ w)
+        hit = ~np.isfinite(block[[ia, ib]][:, [ia, ib]]).all()
+        se_log = math.inf if hit else math.sqrt(max(v, 0.0))
     r = float(E[ia] / E[ib])
     return pd.Series({
         "group_a": labels[ia], "group_b": labels[ib], "value": r, "se": r * se_log,

@@ -437,31 +437,21 @@ def test_extreme_response_matches_full_information_delta_method(lapse):
     direct = (cells["p1"] + cells[f"p{K}"]).groupby(cells["group"], sort=False).mean()
     np.testing.assert_allclose(er["value"], direct.to_numpy(), rtol=1e-13)
     assert er["n_stimuli"].tolist() == [12, 12]
-    # independent: the full finite-difference Hessian over every parameter; the shared-parameter
-    # part of the delta-method variance is the full one less the stimulus-block terms
+    # independent: the delta method with the full finite-difference Hessian over every parameter
     x = _flat_params(res, counts)
     fun = lambda y: reference_nll(y, counts, "normal", "per-group", lapse, "per-stimulus")  # noqa: E731
     cov = np.linalg.inv(_fd_hessian(fun, x))
-    H = np.linalg.inv(cov)
     np.testing.assert_allclose(_extreme_of_params(x, counts, lapse), er["value"], rtol=1e-12)
     h = 1e-6
     ext = lambda y: _extreme_of_params(y, counts, lapse)  # noqa: E731
     grad = np.array([(ext(x + h * e) - ext(x - h * e)) / (2 * h) for e in np.eye(len(x))]).T
-    n = counts.shape[1]
     var = np.einsum("gp,pq,gq->g", grad, cov, grad)
-    for j in range(n):
-        b = [j, n + j]
-        gj = grad[:, b]
-        var -= np.einsum("gp,pq,gq->g", gj, np.linalg.inv(H[np.ix_(b, b)]), gj)
     np.testing.assert_allclose(er["se"], np.sqrt(var), rtol=1e-3)
     # the ratio: value, and its se from the log ratio with the covariance of the two groups
     r = res.extreme_response_ratio(1, 0)
     assert r["value"] == pytest.approx(er["value"][1] / er["value"][0], rel=1e-13)
     d = grad[1] / er["value"][1] - grad[0] / er["value"][0]
     v = d @ cov @ d
-    for j in range(n):
-        b = [j, n + j]
-        v -= d[b] @ np.linalg.inv(H[np.ix_(b, b)]) @ d[b]
     assert r["se"] == pytest.approx(r["value"] * np.sqrt(v), rel=1e-3)
     assert r["ci_low"] < r["value"] < r["ci_high"]
 
@@ -470,8 +460,8 @@ def test_extreme_response_defined_answers():
     counts = simulate(4, n=10, G=2)
     fixed = rd.fit_adaptive(counts).fixed()
     er = fixed.extreme_response()
-    # nothing shared is estimated at the reference thresholds without a lapse: se 0
-    assert (er["se"] == 0).all() and (er["ci_low"] == er["value"]).all()
+    # at the reference thresholds without a lapse only the stimulus fits carry uncertainty
+    assert np.isfinite(er["se"]).all() and (er["se"] > 0).all()
     with pytest.raises(ValueError, match="group 'x' is not in the fit"):
         fixed.extreme_response_ratio("x", 0)
     # a stimulus rated only in 1 and K (the σ → ∞ limit) counts as all mass at the ends
