@@ -860,9 +860,9 @@ _DATASET_GROUPS = {"vqeg-hdtv": {"experiment": "PVS id // 1000"}}
 
 
 def _adaptive_input(args: argparse.Namespace):
-    """Counts for :func:`ratingdist.fit_adaptive` and a header line: a RatingCounts, or with
-    --groups a (counts, group labels) pair (count table or dataset) or a {group: RatingCounts}
-    mapping (long-format ratings)."""
+    """Counts and group labels for :func:`ratingdist.fit_adaptive`: a RatingCounts (with the
+    labels of a dataset grouping, or None), or with --groups COL of a file a {group:
+    RatingCounts} mapping (the rows of each group a count table or long-format ratings)."""
     import numpy as np
 
     from . import datasets
@@ -897,27 +897,22 @@ def _adaptive_input(args: argparse.Namespace):
         row = int(np.flatnonzero(table[col].isna().to_numpy())[0])
         raise ValueError(f"{source}: row {row}: column {col!r} is empty")
     rest = table.drop(columns=[col])
-    labels = table[col].to_numpy()
+    parts = {}
     try:
-        has_counts = any(isinstance(c, str) and _COUNT_COLUMN.fullmatch(c) for c in rest.columns)
-        if has_counts and not any(getattr(args, f"{r}_col") for r in _LONG_COLUMNS):
-            counts = _counts_of(rest, args)
+        for g, part in rest.groupby(table[col].to_numpy(), sort=False):
+            counts = _select(_counts_of(part.reset_index(drop=True), args), None)
             if args.stimuli:
                 keep = np.isin(np.asarray(counts.ids).astype(str), args.stimuli)
-                counts, labels = counts[np.flatnonzero(keep)], labels[keep]
-            return counts, labels
-        parts = {}
-        for g, part in rest.groupby(labels, sort=False):
-            parts[g] = _select(_counts_of(part.reset_index(drop=True), args), None)
-            if args.stimuli:
-                keep = np.flatnonzero(np.isin(np.asarray(parts[g].ids).astype(str),
-                                              args.stimuli))
-                parts[g] = parts[g][keep]
-        return {g: c for g, c in parts.items() if len(c)}, None
+                counts = counts[np.flatnonzero(keep)]
+            if len(counts):
+                parts[g] = counts
     except _UsageError:
         raise
     except ValueError as err:
-        raise ValueError(f"{source}: {err}") from None
+        raise ValueError(f"{source}: {col} {g!r}: {err}") from None
+    if not parts:
+        raise ValueError(f"{source}: none of the --stimuli {args.stimuli} is in any group")
+    return parts, None
 
 
 def _adaptive_summary(res, ref) -> pd.DataFrame:
