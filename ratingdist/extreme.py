@@ -18,7 +18,11 @@ Cov(s) the inverse profile Hessian (:attr:`AdaptiveResult.covariance`),
 which is ∇Eᵀ H⁻¹ ∇E over all parameters (block inverse of H). The first term is the
 uncertainty the shared parameters carry, the second that of the stimulus fits. Stimuli in the
 σ → ∞ limit (ratings only in 1 and K) contribute their empirical end share with no
-derivative; a σ_j held at its floor or ceiling contributes through μ_j only. The ratio
+derivative; a σ_j held at its floor or ceiling contributes through μ_j only. In the σ_j → 0
+limit (ratings in one category or two adjacent ones) H_jj is singular: only (τ − μ_j)/σ_j is
+determined, and so is the end share, whose derivative lies along it; H_jj⁻¹ is then the
+pseudo-inverse, and a derivative along an undetermined direction (beyond 1e-6 of its size and
+1e-10) makes the se infinite. The ratio
 E_a/E_b gets its interval from log E_a − log E_b (delta method, covariance of the two groups
 included).
 
@@ -41,6 +45,12 @@ from scipy import stats
 from ._kernels import joint
 
 _Z95 = stats.norm.ppf(0.975)
+#: ∂E_g/∂θ_j below which a derivative along an undetermined direction of a block is ignored.
+NEGLIGIBLE = 1e-10
+#: Eigenvalues of a block Hessian below RANK_TOL × its largest count as zero (pseudo-inverse).
+RANK_TOL = 1e-8
+#: Share of a derivative along a zero-eigenvalue direction that makes the variance infinite.
+NULL_TOL = 1e-6
 
 
 def _gradients(res) -> tuple[NDArray, NDArray, NDArray, NDArray]:
@@ -106,7 +116,7 @@ def _gradients(res) -> tuple[NDArray, NDArray, NDArray, NDArray]:
 def _block_term(res, e_mu: NDArray, e_ls: NDArray, free_ls: NDArray) -> NDArray:
     """C_ab = Σ_j (∂E_a/∂θ_j)ᵀ H_jj⁻¹ ∂E_b/∂θ_j from the cells' derivatives ∂E_g/∂μ_j, ∂E_g/∂log σ_j
     (``e_mu``, ``e_ls``, zero for a held log σ_j); H_jj summed from :func:`joint.cell_nll`'s
-    exact cell Hessians. A block that is not positive definite makes its groups' terms inf."""
+    exact cell Hessians; the pseudo-inverse of a singular block (see the module docstring)."""
     st, p, f = res._study, res._problem, res._fit
     K = st.K
     G = len(st.groups)
@@ -126,19 +136,22 @@ def _block_term(res, e_mu: NDArray, e_ls: NDArray, free_ls: NDArray) -> NDArray:
         H[jj] += hess[:2, :2]
     H[~free_ls, 0, 1] = H[~free_ls, 1, 0] = 0.0
     H[~free_ls, 1, 1] = 1.0
-    det = H[:, 0, 0] * H[:, 1, 1] - H[:, 0, 1] ** 2
-    bad = ~((det > 0) & (H[:, 0, 0] > 0))
-    det[bad] = 1.0
-    inv = np.empty_like(H)
-    inv[:, 0, 0], inv[:, 1, 1] = H[:, 1, 1] / det, H[:, 0, 0] / det
-    inv[:, 0, 1] = inv[:, 1, 0] = -H[:, 0, 1] / det
     # per stimulus, the (G, 2) matrix of its groups' derivatives
     A = np.zeros((n, G, 2))
     np.add.at(A, (st.cell_stim, st.cell_group, 0), e_mu)
     np.add.at(A, (st.cell_stim, st.cell_group, 1), e_ls)
-    ok = p["active"] & ~bad
-    C = np.einsum("jap,jpq,jbq->ab", A[ok], inv[ok], A[ok])
-    hit = (np.abs(A[p["active"] & bad]).sum(axis=2) > 0).any(axis=0)
+    act = p["active"]
+    vals, vecs = np.linalg.eigh(H[act])
+    top = np.maximum(np.abs(vals).max(axis=1, keepdims=True), 1e-300)
+    keep = vals > RANK_TOL * top
+    inv_vals = np.where(keep, 1.0 / np.where(keep, vals, 1.0), 0.0)
+    inv = np.einsum("jpk,jk,jqk->jpq", vecs, inv_vals, vecs)
+    Aa = A[act]
+    C = np.einsum("jap,jpq,jbq->ab", Aa, inv, Aa)
+    # a derivative along a direction the block's likelihood does not determine: not identified
+    along = np.abs(np.einsum("jap,jpk->jak", Aa, vecs))
+    size = np.maximum(np.abs(Aa).max(axis=2, keepdims=True), NEGLIGIBLE)
+    hit = ((along > NULL_TOL * size) & ~keep[:, None, :] & (along > NEGLIGIBLE)).any(axis=(0, 2))
     C[hit, :] = np.inf
     C[:, hit] = np.inf
     return C

@@ -462,6 +462,17 @@ def test_extreme_response_defined_answers():
     er = fixed.extreme_response()
     # at the reference thresholds without a lapse only the stimulus fits carry uncertainty
     assert np.isfinite(er["se"]).all() and (er["se"] > 0).all()
+    # group 1 rates one stimulus, σ → 0 on two adjacent categories: only the split is
+    # determined, E = the share of 5s with its binomial se (pseudo-inverse of the singular block)
+    broad = [3, 5, 6, 5, 5]
+    split = np.array([[broad, [0] * 5, [0] * 5], [[0] * 5, [0, 0, 0, 10, 14], [0, 0, 24, 0, 0]]])
+    one = rd.fit_adaptive(split[:, :2]).fixed().extreme_response()
+    assert one["value"][1] == pytest.approx(14 / 24, rel=1e-6)  # the σ floor: 1e-7
+    assert one["se"][1] == pytest.approx(np.sqrt(14 / 24 * 10 / 24 / 24), rel=1e-6)
+    # a stimulus all in one category sits at its limit: no variance (group 1: half of it)
+    two = rd.fit_adaptive(split).fixed().extreme_response()
+    assert two["value"][1] == pytest.approx(14 / 48, rel=1e-6)
+    assert two["se"][1] == pytest.approx(one["se"][1] / 2, rel=1e-6)
     with pytest.raises(ValueError, match="group 'x' is not in the fit"):
         fixed.extreme_response_ratio("x", 0)
     # a stimulus rated only in 1 and K (the σ → ∞ limit) counts as all mass at the ends
