@@ -406,12 +406,15 @@ def test_bad_input(counts, kwargs, match):
         rd.fit_adaptive(counts, **kwargs)
 
 
-def _extreme_of_params(x, counts, lapse):
+def _extreme_of_params(x, counts, lapse, scale):
     """E_g = mean_j p_{g,j,1} + p_{g,j,K} in plain NumPy, x as in :func:`reference_nll`
-    (per-group thresholds, per-stimulus scales, normal)."""
+    (per-group thresholds, normal)."""
     G, n, _ = counts.shape
-    mu, ls = x[:n], x[n:2 * n]
-    i = 2 * n
+    mu = x[:n]
+    if scale == "common":
+        ls, i = np.full(n, x[n]), n + 1
+    else:
+        ls, i = x[n:2 * n], 2 * n
     taus = [np.concatenate([[1.5], x[i:i + K - 3], [K - 0.5]])]
     i += K - 3
     for _ in range(1, G):
@@ -426,11 +429,12 @@ def _extreme_of_params(x, counts, lapse):
     return np.array(out)
 
 
-@pytest.mark.parametrize("lapse", [None, "per-group"])
-def test_extreme_response_matches_full_information_delta_method(lapse):
+@pytest.mark.parametrize("lapse, scale", [(None, "per-stimulus"), ("per-group", "per-stimulus"),
+                                          ("per-group", "common")])
+def test_extreme_response_matches_full_information_delta_method(lapse, scale):
     counts = simulate(3, n=12, tau=[[1.5, 2.5, 3.5, 4.5], [1.2, 2.4, 3.7, 4.9]],
                       lam=[0.05, 0.1], ratings=40)
-    res = rd.fit_adaptive(counts, thresholds="per-group", lapse=lapse)
+    res = rd.fit_adaptive(counts, thresholds="per-group", lapse=lapse, scale=scale)
     er = res.extreme_response()
     # the value is the mean of the fitted end-category probabilities of the group's cells
     cells = res.cells
@@ -439,11 +443,12 @@ def test_extreme_response_matches_full_information_delta_method(lapse):
     assert er["n_stimuli"].tolist() == [12, 12]
     # independent: the delta method with the full finite-difference Hessian over every parameter
     x = _flat_params(res, counts)
-    fun = lambda y: reference_nll(y, counts, "normal", "per-group", lapse, "per-stimulus")  # noqa: E731
+    fun = lambda y: reference_nll(y, counts, "normal", "per-group", lapse, scale)  # noqa: E731
     cov = np.linalg.inv(_fd_hessian(fun, x))
-    np.testing.assert_allclose(_extreme_of_params(x, counts, lapse), er["value"], rtol=1e-12)
+    np.testing.assert_allclose(_extreme_of_params(x, counts, lapse, scale), er["value"],
+                               rtol=1e-12)
     h = 1e-6
-    ext = lambda y: _extreme_of_params(y, counts, lapse)  # noqa: E731
+    ext = lambda y: _extreme_of_params(y, counts, lapse, scale)  # noqa: E731
     grad = np.array([(ext(x + h * e) - ext(x - h * e)) / (2 * h) for e in np.eye(len(x))]).T
     var = np.einsum("gp,pq,gq->g", grad, cov, grad)
     np.testing.assert_allclose(er["se"], np.sqrt(var), rtol=1e-3)
