@@ -22,7 +22,8 @@ derivative; a σ_j held at its floor or ceiling contributes through μ_j only. I
 limit (ratings in one category or two adjacent ones) H_jj is singular: only (τ − μ_j)/σ_j is
 determined, and so is the end share, whose derivative lies along it; H_jj⁻¹ is then the
 pseudo-inverse, and a derivative along an undetermined direction (beyond 1e-6 of its size and
-1e-10) makes the se infinite. The ratio
+1e-10) makes the se infinite. A lapse on its bound 0 is held there (no Wald interval exists
+on a boundary; the estimate is λ = 0). The ratio
 E_a/E_b gets its interval from log E_a − log E_b (delta method, covariance of the two groups
 included).
 
@@ -157,11 +158,20 @@ def _block_term(res, e_mu: NDArray, e_ls: NDArray, free_ls: NDArray) -> NDArray:
     return C
 
 
+def _shared_cov(res) -> NDArray:
+    """Cov(s) with a lapse on its bound held there (its rows and columns 0)."""
+    cov = res.covariance.to_numpy().copy()
+    held = res._problem["lam_idx"][res._lapse_at_bound]
+    cov[held, :] = 0.0
+    cov[:, held] = 0.0
+    return cov
+
+
 def extreme_response(res) -> pd.DataFrame:
     """E_g with delta-method se and 95 % Wald interval (clipped to [0, 1]) per group; see the
     module docstring. Columns: group, n_stimuli, value, se, ci_low, ci_high."""
     E, grad, n_g, block = _gradients(res)
-    cov = res.covariance.to_numpy()
+    cov = _shared_cov(res)
     var = np.einsum("gp,pq,gq->g", grad, np.where(np.isfinite(cov), cov, 0.0), grad)
     var = var + np.diag(block)
     infinite = (np.abs(grad) > 0) & ~np.isfinite(np.diag(cov))[None, :]
@@ -187,7 +197,7 @@ def extreme_response_ratio(res, a, b) -> pd.Series:
             f"group {labels[ia] if E[ia] <= 0 else labels[ib]!r} has extreme-response propensity"
             " 0: the ratio is not defined"
         )
-    cov = res.covariance.to_numpy()
+    cov = _shared_cov(res)
     d = grad[ia] / E[ia] - grad[ib] / E[ib]
     if ((np.abs(d) > 0) & ~np.isfinite(np.diag(cov))).any():
         se_log = math.inf

@@ -467,6 +467,12 @@ def test_extreme_response_defined_answers():
     er = fixed.extreme_response()
     # at the reference thresholds without a lapse only the stimulus fits carry uncertainty
     assert np.isfinite(er["se"]).all() and (er["se"] > 0).all()
+    # a lapse on its bound 0 is held there: the intervals of the fit without a lapse
+    no_lapse = rd.fit_adaptive(counts)
+    on_bound = rd.fit_adaptive(counts, lapse="shared")
+    assert on_bound.lapse["at_bound"].all()
+    np.testing.assert_allclose(on_bound.extreme_response()[["value", "se"]],
+                               no_lapse.extreme_response()[["value", "se"]], rtol=1e-6)
     # group 1 rates one stimulus, σ → 0 on two adjacent categories: only the split is
     # determined, E = the share of 5s with its binomial se (pseudo-inverse of the singular block)
     broad = [3, 5, 6, 5, 5]
