@@ -44,7 +44,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-from . import _likelihood
+from . import _likelihood, extreme
 from ._kernels import codes, joint
 from .data import RatingCounts
 from .fitting import INFINITE_PARAMETER, as_counts
@@ -94,7 +94,12 @@ def _study(counts, groups, stimuli) -> _Study:
             raise ValueError("groups= and stimuli= go with row counts, not with a mapping")
         if not counts:
             raise ValueError("counts: the mapping of groups holds no group")
-        parts = {g: as_counts(c) for g, c in counts.items()}
+        parts = {}
+        for g, c in counts.items():
+            try:
+                parts[g] = as_counts(c)
+            except ValueError as e:
+                raise ValueError(f"group {g!r}: {e}") from None
         first, K = next((g, c.K) for g, c in parts.items())
         for g, c in parts.items():
             if c.K != K:
@@ -133,7 +138,12 @@ def _study(counts, groups, stimuli) -> _Study:
                 f"counts must be a RatingCounts, an (n, K) or a (G, n, K) array, got shape "
                 f"{arr.shape}"
             )
-    rc = as_counts(counts)
+    try:
+        rc = as_counts(counts)
+    except ValueError as e:
+        if groups is None:
+            raise
+        raise ValueError(f"counts with groups= labels: {e}") from None
     n = len(rc)
     if groups is None:
         glab = np.zeros(n, dtype=np.int64)
@@ -393,6 +403,18 @@ class AdaptiveResult:
         return _fit(self._study, self.family, self.thresholds_mode, self.lapse_mode,
                     self.scale_mode, fixed=True)
 
+    def extreme_response(self) -> pd.DataFrame:
+        """Extreme-response propensity per group, E_g = mean over the stimuli g rated of
+        P(rating ∈ {1, K}) under the fitted model, with delta-method se and 95 % interval from
+        the shared-parameter covariance; see :mod:`ratingdist.extreme`. Columns: group,
+        n_stimuli, value, se, ci_low, ci_high."""
+        return extreme.extreme_response(self)
+
+    def extreme_response_ratio(self, a, b) -> pd.Series:
+        """E_a / E_b of two groups (labels as in :attr:`lapse`), delta method on the log ratio;
+        see :mod:`ratingdist.extreme`. Series: group_a, group_b, value, se, ci_low, ci_high."""
+        return extreme.extreme_response_ratio(self, a, b)
+
     def lr_test(self, other: AdaptiveResult | None = None) -> pd.Series:
         """Likelihood-ratio test against a nested fit (default: :meth:`fixed`); see
         :func:`lr_test`."""
@@ -512,9 +534,11 @@ def fit_adaptive(
     ------
     ValueError
         For a wrong shape, a negative or fractional count, labels that do not match the rows,
-        an unknown option, or a category that a threshold set never sees where that leaves a
-        free threshold unidentified (e.g. per-group thresholds of a group that never used
-        category 1).
+        an unknown option, a group or stimulus without ratings, a category that a threshold
+        set never sees where that leaves a free threshold unidentified (e.g. per-group
+        thresholds of a group that never used category 1), or more free parameters than the
+        cells determine category probabilities (Σ_cells (K − 1)), a model that cannot be
+        identified.
     """
     if family not in _FAMILY_CODES:
         raise ValueError(f"family must be one of {tuple(_FAMILY_CODES)}, got {family!r}")
@@ -579,10 +603,15 @@ def _fit(study: _Study, family, thresholds, lapse, scale, fixed) -> AdaptiveResu
                 (k == 0 and not pinned[t, 0]) or (k == K - 1 and not pinned[t, K - 2])
             )
             if bad:
-                who = "the study" if T == 1 else f"group {_label(study.groups[t])!r}"
+                if T == 1:
+                    raise ValueError(
+                        f"the study has no rating in category {k + 1}: its thresholds are not "
+                        "identified (merge that category with a neighbour, or fit at the "
+                        "reference thresholds with rd.fit)"
+                    )
                 raise ValueError(
-                    f"{who} has no rating in category {k + 1}: its thresholds are not "
-                    "identified (pool the groups with thresholds='shared')"
+                    f"group {_label(study.groups[t])!r} has no rating in category {k + 1}: its "
+                    "thresholds are not identified (pool the groups with thresholds='shared')"
                 )
     # shared coordinates
     tau_idx = np.full((T, K - 1), -1, np.int64)
@@ -631,6 +660,15 @@ def _fit(study: _Study, family, thresholds, lapse, scale, fixed) -> AdaptiveResu
         "rho_idx": rho_idx, "P": P, "K": K, "limit_nll": limit_nll, "limit_mu": limit_mu,
         "limit_split": split,
     }
+    n_free = 2 * n if not common else n + 1
+    n_free += P - (1 if common else 0) - 2 * int(ext.sum())
+    n_data = len(c) * (K - 1)
+    if n_free > n_data:
+        raise ValueError(
+            f"the model has {n_free} free parameters but the {len(c)} group-stimulus cells "
+            f"determine only {n_data} category probabilities: the parameters are not "
+            "identified (use thresholds='shared', lapse=None or scale='common', or add stimuli)"
+        )
     tau0 = np.tile(ref, (T, 1))
     lam0 = np.full(L, 0.02)
     ls0 = float(np.log(max(np.sqrt(np.average(var, weights=pooled.sum(axis=1))), 0.3)))

@@ -853,6 +853,147 @@ def _add_subjects(sub) -> None:
     cmd.set_defaults(run=_run_subjects, parser=cmd)
 
 
+# -- adaptive ------------------------------------------------------------------------------
+#: Dataset groupings that ``adaptive --groups`` knows: dataset -> {name: meaning}; each is the
+#: stimulus id // 1000.
+_DATASET_GROUPS = {"vqeg-hdtv": {"experiment": "PVS id // 1000"}}
+
+
+def _adaptive_input(args: argparse.Namespace):
+    """Counts and group labels for :func:`ratingdist.fit_adaptive`: a RatingCounts (with the
+    labels of a dataset grouping, or None), or with --groups COL of a file a {group:
+    RatingCounts} mapping (the rows of each group a count table or long-format ratings)."""
+    import numpy as np
+
+    from . import datasets
+
+    args.layout = None
+    source, col = args.source, args.groups
+    if source in datasets.available():
+        if args.stimuli:
+            raise _UsageError("--stimuli goes with a file, not with a dataset")
+        counts = _load(args)
+        if col is None:
+            return counts, None
+        known = _DATASET_GROUPS.get(source, {})
+        if col not in known:
+            offer = (f"; {source} knows --groups " + ", ".join(
+                f"{k} ({v})" for k, v in known.items())) if known else ""
+            raise _UsageError(f"dataset {source} has no grouping {col!r}{offer}")
+        ids = np.asarray(counts.ids)
+        try:
+            labels = np.asarray(ids, dtype=np.float64)
+        except ValueError:
+            raise ValueError(f"{source}: stimulus ids such as {ids[0]!r} are not numbers, "
+                             f"cannot form {col}") from None
+        return counts, (labels // 1000).astype(np.int64)
+    if col is None:
+        return _select(_load(args), args.stimuli), None
+    table = _read(_source_file(source, datasets.available()))
+    if col not in table.columns:
+        raise ValueError(f"{source}: no group column {col!r} among the columns "
+                         f"{list(table.columns)}")
+    if table[col].isna().any():
+        row = int(np.flatnonzero(table[col].isna().to_numpy())[0])
+        raise ValueError(f"{source}: row {row}: column {col!r} is empty")
+    rest = table.drop(columns=[col])
+    parts = {}
+    try:
+        for g, part in rest.groupby(table[col].to_numpy(), sort=False):
+            counts = _select(_counts_of(part.reset_index(drop=True), args), None)
+            if args.stimuli:
+                keep = np.isin(np.asarray(counts.ids).astype(str), args.stimuli)
+                counts = counts[np.flatnonzero(keep)]
+            if len(counts):
+                parts[g] = counts
+    except _UsageError:
+        raise
+    except ValueError as err:
+        raise ValueError(f"{source}: {col} {g!r}: {err}") from None
+    if not parts:
+        raise ValueError(f"{source}: none of the --stimuli {args.stimuli} is in any group")
+    return parts, None
+
+
+def _adaptive_summary(res, ref) -> pd.DataFrame:
+    """AIC, BIC, NLL of the fit and of the same model at the reference thresholds."""
+    import pandas as pd
+
+    rows = []
+    for name, r in (("reference thresholds", ref), ("learned thresholds", res)):
+        rows.append({"model": name, "n_params": r.n_params, "nll": r.nll, "aic": r.aic,
+                     "bic": r.bic, "converged": r.converged})
+    return pd.DataFrame(rows)
+
+
+def _run_adaptive(args: argparse.Namespace) -> int:
+    from .adaptive import fit_adaptive
+
+    counts, labels = _adaptive_input(args)
+    lapse = None if args.lapse == "none" else args.lapse
+    res = fit_adaptive(counts, args.family, labels, thresholds=args.thresholds, lapse=lapse,
+                       scale=args.scale)
+    ref = res.fixed()
+    test = res.lr_test(ref)
+    summary = _adaptive_summary(res, ref)
+    groups = res.extreme_response()
+    if args.output is not None:
+        tables = {"thresholds": res.thresholds, "lapse": res.lapse, "models": summary,
+                  "lr_test": test.to_frame().T, "extreme": groups, "stimuli": res.table}
+        for name, table in tables.items():
+            _write_table(table, f"{args.output}_{name}.csv")
+        return 0
+    n_stim = len(res.table)
+    n_groups = len(groups)
+    layout = f" ({args.layout})" if args.layout else ""
+    print(f"{args.source}{layout}: {n_stim} stimuli, {int(res.table['n'].sum())} ratings, "
+          f"{n_groups} group{'s' if n_groups != 1 else ''}; {args.family}, thresholds="
+          f"{args.thresholds}, lapse={args.lapse}, scale={args.scale}")
+    print("thresholds (95 % Wald intervals; pinned ones fix the latent axis):")
+    _print_table(res.thresholds)
+    if lapse is not None:
+        print("lapse:")
+        _print_table(res.lapse)
+    print("extreme-response propensity P(rating in {1, K}), mean over the group's stimuli:")
+    _print_table(groups)
+    _print_table(summary)
+    print(f"LR test, reference vs learned thresholds: statistic {test['statistic']:.4f}, "
+          f"df {int(test['df'])}, p = {test['p_value']:.4g}")
+    if res.identified_by_rule:
+        print(res.identification)
+    return 0
+
+
+def _add_adaptive(sub) -> None:
+    cmd = sub.add_parser(
+        "adaptive", help="learn the category thresholds per group (adaptive quantized models)",
+        description="Fit an adaptive quantized metric model by joint maximum likelihood: "
+        "category thresholds learned from the data (shared or per group), lapse rates, "
+        "per-stimulus or common scales. Prints the thresholds with 95 %% intervals, the "
+        "lapses, the extreme-response propensity per group, NLL/AIC/BIC at the reference "
+        "thresholds k + 1/2 and at the learned ones, and their likelihood-ratio test. With "
+        "-o PREFIX, writes PREFIX_thresholds.csv, PREFIX_lapse.csv, PREFIX_models.csv, "
+        "PREFIX_lr_test.csv, PREFIX_extreme.csv and PREFIX_stimuli.csv.",
+        epilog=_SOURCE_HELP + " --groups COL names the group column of a file (count table: "
+        "one row per stimulus and group; long format: one row per rating); for the dataset "
+        "vqeg-hdtv, --groups experiment groups by PVS id // 1000.",
+    )
+    _input_options(cmd)
+    cmd.add_argument("--family", choices=("normal", "logistic"), default="normal",
+                     help="latent distribution (default normal)")
+    cmd.add_argument("--groups", metavar="COL",
+                     help="group column (a file) or grouping (vqeg-hdtv: experiment)")
+    cmd.add_argument("--thresholds", choices=("shared", "per-group"), default="shared",
+                     help="one threshold set for the study (default) or one per group")
+    cmd.add_argument("--lapse", choices=("none", "shared", "per-group"), default="none",
+                     help="lapse rate: none (default), one for the study, or one per group")
+    cmd.add_argument("--scale", choices=("per-stimulus", "common"), default="per-stimulus",
+                     help="one latent scale per stimulus (default) or a common one")
+    cmd.add_argument("--output", "-o", metavar="PREFIX", help="write the tables to "
+                     "PREFIX_thresholds.csv, PREFIX_lapse.csv, ... (see above)")
+    cmd.set_defaults(run=_run_adaptive, parser=cmd)
+
+
 # -- parser --------------------------------------------------------------------------------
 _TABLE_HELP = ".csv, .parquet, .xlsx, or - for CSV on stdout"
 _SOURCE_HELP = (
@@ -1038,6 +1179,7 @@ def _parser() -> _Parser:
     _add_evaluate(sub)
     _add_plot(sub)
     _add_subjects(sub)
+    _add_adaptive(sub)
     return parser
 
 

@@ -19,7 +19,9 @@ accept ``ax=`` to draw into an existing axes instead.
 - :func:`subject_bias`: bias and inconsistency of every subject of a subject analysis
   (:mod:`ratingdist.subjects`) with their intervals, rejected subjects marked;
 - :func:`stimulus_quality`: the quality of every stimulus with its interval, sorted, one or
-  more analyses overlaid (e.g. the MOS against the P.910 quality).
+  more analyses overlaid (e.g. the MOS against the P.910 quality);
+- :func:`thresholds`: the category thresholds of an adaptive fit per group on the latent axis,
+  with their intervals.
 
 References
 ----------
@@ -846,4 +848,86 @@ def stimulus_quality(
     ax.grid(alpha=0.3)
     if title is not None:
         ax.set_title(title)
+    return ax.figure
+
+
+def thresholds(
+    result: object,
+    *,
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """The category thresholds of an adaptive fit on the latent axis, one row per threshold set,
+    with their 95 % intervals.
+
+    An adaptive quantized metric model (:func:`ratingdist.fit_adaptive`) cuts the latent
+    quality at τ_{g,1} < … < τ_{g,K−1}: a rating k means τ_{g,k−1} < latent ≤ τ_{g,k}. Each
+    row is one group's set (one row ``all`` for shared thresholds); free thresholds are filled
+    circles with their Wald intervals (``ci_low``, ``ci_high`` of ``result.thresholds``),
+    pinned ones (the identification rule) hollow diamonds without a bar. The reference
+    thresholds k + ½ are dotted vertical lines, and the categories are labelled between them
+    along the top.
+
+    Parameters
+    ----------
+    result : an :class:`ratingdist.AdaptiveResult` (anything with a ``thresholds`` table of
+        group, k, value, ci_low, ci_high, pinned, and ``K``).
+    title : axes title; default the family and the threshold and lapse options.
+    ax : draw into this axes.
+
+    Raises
+    ------
+    TypeError
+        If ``result`` has no thresholds table.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import ratingdist as rd
+    >>> from ratingdist import plots
+    >>> counts = np.array([[[0, 2, 9, 6, 1], [1, 6, 8, 2, 0], [0, 0, 3, 9, 6], [4, 9, 4, 1, 0]]])
+    >>> fig = plots.thresholds(rd.fit_adaptive(counts))
+    >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    ['all']
+    """
+    table = getattr(result, "thresholds", None)
+    if not isinstance(table, DataFrame) or not {"group", "value", "pinned"} <= set(table):
+        raise TypeError(
+            f"expected an adaptive fit (ratingdist.fit_adaptive, with a .thresholds table), got "
+            f"{type(result).__name__}"
+        )
+    K = int(result.K)
+    groups = list(dict.fromkeys(table["group"].tolist()))
+    ax = _new_axes(ax, (7.0, 1.2 + 0.45 * len(groups)))
+    for k in range(1, K):
+        ax.axvline(k + 0.5, color="0.6", lw=0.8, ls=":")
+    row = {g: i for i, g in enumerate(groups)}
+    y = table["group"].map(row).to_numpy(dtype=np.float64)
+    x = table["value"].to_numpy(dtype=np.float64)
+    pinned = table["pinned"].to_numpy(dtype=bool)
+    free = ~pinned
+    bars = _interval(table, "value", "ci_low", "ci_high")
+    if free.any():
+        ax.errorbar(x[free], y[free], xerr=None if bars is None else bars[:, free], fmt="o",
+                    ms=5, color="C0", ecolor="C0", elinewidth=1.2, capsize=3,
+                    label="learned (95 % CI)")
+    if pinned.any():
+        ax.plot(x[pinned], y[pinned], "D", ms=5, mfc="white", color="0.3", ls="none",
+                label="pinned")
+    ax.set_yticks(np.arange(len(groups)), [str(g) for g in groups])
+    ax.set_ylim(len(groups) - 0.5, -0.5)
+    ax.set_xlim(0.5, K + 0.5)
+    top = ax.secondary_xaxis("top")
+    top.set_xticks(np.arange(1, K + 1), [str(k) for k in range(1, K + 1)])
+    top.set_xlabel("category (between the reference thresholds k + ½)", fontsize="small")
+    ax.set_xlabel("latent quality (rating axis)")
+    ax.set_ylabel("group")
+    ax.legend(loc="lower right", fontsize="small")
+    ax.grid(axis="x", alpha=0.2)
+    if title is None:
+        family_name = getattr(result, "family", "adaptive")
+        mode = getattr(result, "thresholds_mode", "")
+        lapse = getattr(result, "lapse_mode", None)
+        title = f"{family_name} latent: thresholds {mode}, lapse {lapse or 'none'}"
+    ax.set_title(title)
     return ax.figure

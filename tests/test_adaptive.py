@@ -392,8 +392,103 @@ def test_lr_test_shared_vs_per_group():
         (np.ones((1, 2, 5), int), {"scale": "one"}, "scale"),
         (np.array([[[0, 3, 2, 4, 1]], [[2, 0, 3, 1, 1]]]), {"thresholds": "per-group"},
          "group .1. has no rating in category 2"),
+        (np.array([[[1, 3, 0, 4, 1]]]), {}, "study has no rating in category 3.*merge"),
+        (np.array([[[1, 2, 3, 2, 1]]]), {"lapse": "shared"},
+         "5 free parameters but the 1 group-stimulus cells determine only 4"),
+        (np.array([[1, 2, 3, 2, 1], [0, 0, 0, 0, 0]]), {"groups": ["a", "b"]},
+         "groups= labels: stimulus 1 has no ratings"),
+        ({"a": np.array([[1, 2, 3, 2, 1]]), "b": np.zeros((1, 5), int)}, {},
+         "group 'b': stimulus 0 has no ratings"),
     ],
 )
 def test_bad_input(counts, kwargs, match):
     with pytest.raises(ValueError, match=match):
         rd.fit_adaptive(counts, **kwargs)
+
+
+def _extreme_of_params(x, counts, lapse, scale):
+    """E_g = mean_j p_{g,j,1} + p_{g,j,K} in plain NumPy, x as in :func:`reference_nll`
+    (per-group thresholds, normal)."""
+    G, n, _ = counts.shape
+    mu = x[:n]
+    if scale == "common":
+        ls, i = np.full(n, x[n]), n + 1
+    else:
+        ls, i = x[n:2 * n], 2 * n
+    taus = [np.concatenate([[1.5], x[i:i + K - 3], [K - 0.5]])]
+    i += K - 3
+    for _ in range(1, G):
+        taus.append(x[i] + np.concatenate([[0.0], np.cumsum(np.exp(x[i + 1:i + K - 1]))]))
+        i += K - 1
+    lams = x[i:i + G] if lapse else np.zeros(G)
+    out = []
+    for g in range(G):
+        z = (taus[g][None, :] - mu[:, None]) / np.exp(ls)[:, None]
+        tails = stats.norm.cdf(z[:, 0]) + stats.norm.sf(z[:, -1])
+        out.append(np.mean((1 - lams[g]) * tails + 2 * lams[g] / K))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("lapse, scale", [(None, "per-stimulus"), ("per-group", "per-stimulus"),
+                                          ("per-group", "common")])
+def test_extreme_response_matches_full_information_delta_method(lapse, scale):
+    counts = simulate(3, n=12, tau=[[1.5, 2.5, 3.5, 4.5], [1.2, 2.4, 3.7, 4.9]],
+                      lam=[0.05, 0.1], ratings=40)
+    res = rd.fit_adaptive(counts, thresholds="per-group", lapse=lapse, scale=scale)
+    er = res.extreme_response()
+    # the value is the mean of the fitted end-category probabilities of the group's cells
+    cells = res.cells
+    direct = (cells["p1"] + cells[f"p{K}"]).groupby(cells["group"], sort=False).mean()
+    np.testing.assert_allclose(er["value"], direct.to_numpy(), rtol=1e-13)
+    assert er["n_stimuli"].tolist() == [12, 12]
+    # independent: the delta method with the full finite-difference Hessian over every parameter
+    x = _flat_params(res, counts)
+    fun = lambda y: reference_nll(y, counts, "normal", "per-group", lapse, scale)  # noqa: E731
+    cov = np.linalg.inv(_fd_hessian(fun, x))
+    np.testing.assert_allclose(_extreme_of_params(x, counts, lapse, scale), er["value"],
+                               rtol=1e-12)
+    h = 1e-6
+    ext = lambda y: _extreme_of_params(y, counts, lapse, scale)  # noqa: E731
+    grad = np.array([(ext(x + h * e) - ext(x - h * e)) / (2 * h) for e in np.eye(len(x))]).T
+    var = np.einsum("gp,pq,gq->g", grad, cov, grad)
+    np.testing.assert_allclose(er["se"], np.sqrt(var), rtol=1e-3)
+    # the ratio: value, and its se from the log ratio with the covariance of the two groups
+    r = res.extreme_response_ratio(1, 0)
+    assert r["value"] == pytest.approx(er["value"][1] / er["value"][0], rel=1e-13)
+    d = grad[1] / er["value"][1] - grad[0] / er["value"][0]
+    v = d @ cov @ d
+    assert r["se"] == pytest.approx(r["value"] * np.sqrt(v), rel=1e-3)
+    assert r["ci_low"] < r["value"] < r["ci_high"]
+
+
+def test_extreme_response_defined_answers():
+    counts = simulate(4, n=10, G=2)
+    fixed = rd.fit_adaptive(counts).fixed()
+    er = fixed.extreme_response()
+    # at the reference thresholds without a lapse only the stimulus fits carry uncertainty
+    assert np.isfinite(er["se"]).all() and (er["se"] > 0).all()
+    # a lapse on its bound 0 is held there: the intervals of the fit without a lapse
+    no_lapse = rd.fit_adaptive(counts)
+    on_bound = rd.fit_adaptive(counts, lapse="shared")
+    assert on_bound.lapse["at_bound"].all()
+    np.testing.assert_allclose(on_bound.extreme_response()[["value", "se"]],
+                               no_lapse.extreme_response()[["value", "se"]], rtol=1e-6)
+    # group 1 rates one stimulus, σ → 0 on two adjacent categories: only the split is
+    # determined, E = the share of 5s with its binomial se (pseudo-inverse of the singular block)
+    broad = [3, 5, 6, 5, 5]
+    split = np.array([[broad, [0] * 5, [0] * 5], [[0] * 5, [0, 0, 0, 10, 14], [0, 0, 24, 0, 0]]])
+    one = rd.fit_adaptive(split[:, :2]).fixed().extreme_response()
+    assert one["value"][1] == pytest.approx(14 / 24, rel=1e-6)  # the σ floor: 1e-7
+    assert one["se"][1] == pytest.approx(np.sqrt(14 / 24 * 10 / 24 / 24), rel=1e-6)
+    # a stimulus all in one category sits at its limit: no variance (group 1: half of it)
+    two = rd.fit_adaptive(split).fixed().extreme_response()
+    assert two["value"][1] == pytest.approx(14 / 48, rel=1e-6)
+    assert two["se"][1] == pytest.approx(one["se"][1] / 2, rel=1e-6)
+    with pytest.raises(ValueError, match="group 'x' is not in the fit"):
+        fixed.extreme_response_ratio("x", 0)
+    # a stimulus rated only in 1 and K (the σ → ∞ limit) counts as all mass at the ends
+    c = np.array([[[5, 0, 0, 0, 5], [0, 3, 6, 2, 0], [1, 4, 5, 3, 1]]])
+    e = rd.fit_adaptive(c).extreme_response()
+    assert np.isfinite(e[["value", "se"]].to_numpy()).all()
+    cells = rd.fit_adaptive(c).cells
+    assert e["value"][0] == pytest.approx((cells["p1"] + cells["p5"]).mean(), rel=1e-13)

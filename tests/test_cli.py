@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import subprocess
@@ -785,3 +786,93 @@ def test_subjects_error_in_a_fresh_process(tmp_path):
     assert_one_line_error(out, "'", "missing.csv' is neither a dataset")
     out = run_subjects("nflx-public", "--model", "frobnicate")
     assert_one_line_error(out, "invalid choice", "(see ratingdist subjects --help)")
+
+
+# -- adaptive ----------------------------------------------------------------------------------
+@pytest.fixture
+def grouped_study(tmp_path):
+    """Two labs rating the same 12 stimuli (lab B uses the middle categories more), as a count
+    table with a lab column and as long-format ratings."""
+    from .test_adaptive import simulate
+
+    counts = simulate(5, n=12, G=2, tau=[[1.5, 2.5, 3.5, 4.5], [1.2, 2.2, 3.8, 4.8]])
+    ids = [f"s{j}" for j in range(12)]
+    rows = [{"lab": lab, "id": i, **{f"c{k + 1}": int(counts[g, j, k]) for k in range(5)}}
+            for g, lab in enumerate("AB") for j, i in enumerate(ids)]
+    table = tmp_path / "grouped.csv"
+    pd.DataFrame(rows).to_csv(table, index=False)
+    long = [{"lab": lab, "stimulus": i, "rating": k + 1}
+            for g, lab in enumerate("AB") for j, i in enumerate(ids)
+            for k in range(5) for _ in range(int(counts[g, j, k]))]
+    long_path = tmp_path / "long.csv"
+    pd.DataFrame(long).to_csv(long_path, index=False)
+    return counts, table, long_path
+
+
+def test_adaptive_prints_thresholds_lapses_and_the_lr_test(grouped_study, capsys):
+    counts, _, long_path = grouped_study
+    assert main(["adaptive", str(long_path), "--groups", "lab", "--thresholds", "per-group",
+                 "--lapse", "shared", "--family", "logistic"]) == 0
+    out = capsys.readouterr().out
+    res = rd.fit_adaptive(counts, "logistic", thresholds="per-group", lapse="shared")
+    assert "12 stimuli, 600 ratings, 2 groups; logistic, thresholds=per-group, lapse=shared" in out
+    lines = out.splitlines()
+    start = lines.index("thresholds (95 % Wald intervals; pinned ones fix the latent axis):") + 2
+    printed = [float(line.split()[2]) for line in lines[start:start + 8]]
+    np.testing.assert_allclose(printed, res.thresholds["value"], atol=5e-5)
+    assert [line.split()[0] for line in lines[start:start + 8]] == ["A"] * 4 + ["B"] * 4
+    test = res.lr_test()
+    assert f"statistic {test['statistic']:.4f}, df {int(test['df'])}" in out
+    assert "lapse:" in out and "extreme-response propensity" in out
+    assert f"{res.aic:.4f}" in out and f"{res.fixed().aic:.4f}" in out
+
+
+def test_adaptive_writes_the_tables(grouped_study, tmp_path, capsys):
+    counts, table, long_path = grouped_study
+    prefix = tmp_path / "out"
+    assert main(["adaptive", str(table), "--groups", "lab", "--thresholds", "per-group",
+                 "-o", str(prefix)]) == 0
+    res = rd.fit_adaptive(counts, thresholds="per-group")
+    th = pd.read_csv(f"{prefix}_thresholds.csv")
+    np.testing.assert_allclose(th["value"], res.thresholds["value"], rtol=1e-12)
+    assert th["group"].tolist() == ["A"] * 4 + ["B"] * 4
+    ext = pd.read_csv(f"{prefix}_extreme.csv")
+    np.testing.assert_allclose(ext["value"], res.extreme_response()["value"], rtol=1e-12)
+    models = pd.read_csv(f"{prefix}_models.csv")
+    np.testing.assert_allclose(models["aic"], [res.fixed().aic, res.aic], rtol=1e-12)
+    lr = pd.read_csv(f"{prefix}_lr_test.csv")
+    assert lr["statistic"][0] == pytest.approx(res.lr_test()["statistic"], rel=1e-12)
+    assert len(pd.read_csv(f"{prefix}_stimuli.csv")) == 12
+    assert pd.read_csv(f"{prefix}_lapse.csv").empty
+    # the long-format ratings of the same study give the same fit
+    assert main(["adaptive", str(long_path), "--groups", "lab", "--thresholds", "per-group",
+                 "-o", str(tmp_path / "long")]) == 0
+    th_long = pd.read_csv(tmp_path / "long_thresholds.csv")
+    np.testing.assert_allclose(th_long["value"], th["value"], rtol=1e-9)
+
+
+@pytest.mark.data
+def test_adaptive_vqeg_experiments_as_groups(vqeg, tmp_path):
+    prefix = tmp_path / "vqeg"
+    assert main(["adaptive", "vqeg-hdtv", "--groups", "experiment", "-o", str(prefix)]) == 0
+    ext = pd.read_csv(f"{prefix}_extreme.csv")
+    assert ext["group"].tolist() == [1, 2, 3, 4, 5, 6]
+    assert ext["n_stimuli"].tolist() == [144] * 6
+    groups = np.asarray(vqeg.ids) // 1000
+    res = rd.fit_adaptive(vqeg, groups=groups)
+    np.testing.assert_allclose(ext["value"], res.extreme_response()["value"], rtol=1e-12)
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (["vqeg-hdtv", "--groups", "lab"], ["no grouping 'lab'", "--groups experiment"]),
+    (["koniq10k", "--groups", "experiment"], ["dataset koniq10k has no grouping"]),
+    (["{table}", "--groups", "country"], ["no group column 'country'", "'lab'"]),
+    (["{table}", "--groups", "lab", "--lapse", "often"], ["invalid choice: 'often'"]),
+])
+def test_adaptive_bad_input_gives_one_line(grouped_study, args, fragments, capsys):
+    _, table, _ = grouped_study
+    argv = ["adaptive", *(a.replace("{table}", str(table)) for a in args)]
+    with pytest.raises(SystemExit) if "often" in args else contextlib.nullcontext():
+        status = main(argv)
+        assert status == 2
+    assert_one_line(capsys.readouterr().err, *fragments)

@@ -390,3 +390,38 @@ def test_subject_figures_of_nflx_public(nflx, tmp_path):
     fig = plots.stimulus_quality({"MOS": rd.subjects.mos(nflx), "P.910": p910})
     assert_drawn(fig)
     assert len(errorbars(fig.axes[0])[1][1]) == 79
+
+
+def test_thresholds_draws_every_set_with_its_intervals():
+    from .test_adaptive import simulate
+
+    counts = simulate(2, n=20, G=3, tau=[[1.5, 2.5, 3.5, 4.5], [1.3, 2.4, 3.7, 4.7],
+                                         [1.6, 2.7, 3.6, 4.4]])
+    res = rd.fit_adaptive(counts, thresholds="per-group")
+    fig = plots.thresholds(res)
+    assert_drawn(fig, 0.01)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["0", "1", "2"]
+    assert ax.get_title() == "normal latent: thresholds per-group, lapse none"
+    th = res.thresholds
+    free = th[~th["pinned"]]
+    (container,) = ax.containers
+    line, _, (bars,) = container.lines
+    x, y = (np.asarray(v, float) for v in line.get_data())
+    np.testing.assert_allclose(x, free["value"])
+    np.testing.assert_allclose(y, free["group"].astype(int))
+    ends = np.array([[s[0][0], s[1][0]] for s in bars.get_segments()])
+    np.testing.assert_allclose(ends, free[["ci_low", "ci_high"]])
+    pinned = [ln for ln in ax.lines if ln.get_label() == "pinned"]
+    np.testing.assert_allclose(pinned[0].get_xdata(), th.loc[th["pinned"], "value"])
+    reference = sorted(ln.get_xdata()[0] for ln in ax.lines if ln.get_linestyle() == ":")
+    assert reference == [1.5, 2.5, 3.5, 4.5]
+
+
+def test_thresholds_draws_into_a_given_axes_and_checks_its_input():
+    fig = Figure()
+    ax = fig.add_subplot()
+    res = rd.fit_adaptive(np.array([[[0, 2, 9, 6, 1], [1, 6, 8, 2, 0], [0, 0, 3, 9, 6]]]))
+    assert plots.thresholds(res, ax=ax, title="t") is fig and ax.get_title() == "t"
+    with pytest.raises(TypeError, match="expected an adaptive fit"):
+        plots.thresholds(rd.fit(rd.RatingCounts(["a"], [[1, 2, 3, 2, 1]]), "normal"))
