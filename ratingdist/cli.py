@@ -668,7 +668,7 @@ def _load_ratings(args: argparse.Namespace) -> Ratings:
                               "options are for tables")
         try:
             return Ratings.from_sureal(path, K=K)
-        except (SyntaxError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        except (UnicodeDecodeError, json.JSONDecodeError) as err:
             raise ValueError(f"{source}: cannot read it as a sureal dataset file "
                              f"({type(err).__name__}: {err})") from None
     table = _read(path)

@@ -605,7 +605,11 @@ def _sureal_videos(path: Path) -> list[dict[str, Any]]:
                 raise ValueError(f"{path}: dis_videos[{j}] is not an object")
             out.append({k: video[k] for k in _SUREAL_KEYS if k in video})
         return out
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    except SyntaxError as err:
+        raise ValueError(f"{path}: cannot read it as a sureal dataset file (SyntaxError, "
+                         f"line {err.lineno}: {err.msg})") from None
     node = None
     for statement in tree.body:
         if isinstance(statement, ast.Assign) and any(

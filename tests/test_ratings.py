@@ -231,6 +231,10 @@ def test_bad_sureal_files(tmp_path: Path) -> None:
     file.write_text("dis_videos = []\n")
     with pytest.raises(ValueError, match="dis_videos is empty"):
         Ratings.from_sureal(file)
+    file.write_text("dis_videos = [{'asset_id': 1, 'os': [1]\n")
+    with pytest.raises(ValueError,
+                       match=r"d\.py: cannot read it as a sureal dataset file \(SyntaxError"):
+        Ratings.from_sureal(file)
     js = tmp_path / "d.json"
     js.write_text("[1, 2]")
     with pytest.raises(ValueError, match="no list 'dis_videos'"):
