@@ -111,6 +111,15 @@ def _positions(ids: NDArray, stimuli: Iterable) -> NDArray[np.intp]:
     return np.array([index[s] for s in wanted], dtype=np.intp)
 
 
+def _finish(ax: Axes, legend_loc: str, title: str | None = None) -> Figure:
+    """The common last touches of a single-panel figure: legend, light grid, optional title."""
+    ax.legend(loc=legend_loc, fontsize="small")
+    ax.grid(alpha=0.3)
+    if title is not None:
+        ax.set_title(title)
+    return ax.figure
+
+
 def _degrees_of_freedom(K: int) -> int:
     if K < 4:
         raise ValueError(f"the G-test of a two-parameter family needs K >= 4, got K = {K}")
@@ -179,11 +188,7 @@ def gtest_cdf(
     ax.set_ylim(0.0, 1.0)
     ax.set_xlabel("G statistic")
     ax.set_ylabel("share of stimuli with G ≤ x")
-    ax.legend(loc="lower right", fontsize="small")
-    ax.grid(alpha=0.3)
-    if title is not None:
-        ax.set_title(title)
-    return ax.figure
+    return _finish(ax, "lower right", title)
 
 
 def psi_v_plane(
@@ -429,9 +434,7 @@ def pp_plot(
     ax.set_ylim(0.0, None)
     ax.set_xlabel("α")
     ax.set_ylabel("share of stimuli with p ≤ α")
-    ax.legend(loc="upper left", fontsize="small")
-    ax.grid(alpha=0.3)
-    return ax.figure
+    return _finish(ax, "upper left")
 
 
 # -- model differences ---------------------------------------------------------------------
@@ -844,11 +847,7 @@ def stimulus_quality(
     ax.set_xlim(-1.0, len(ids))
     ax.set_xlabel(f"stimulus, sorted by {first_label} quality" if sort else "stimulus")
     ax.set_ylabel("quality (rating scale)")
-    ax.legend(loc="upper left", fontsize="small")
-    ax.grid(alpha=0.3)
-    if title is not None:
-        ax.set_title(title)
-    return ax.figure
+    return _finish(ax, "upper left", title)
 
 
 def thresholds(
