@@ -1,21 +1,22 @@
-"""Kernels of the quantized subject model: one cell per rating, built on :func:`joint.cell_nll`.
+"""Kernels of the quantized subject model: one cell per rating, the one-rating case of
+:func:`joint.cell_nll`.
 
 Rating t of stimulus j by subject i in category k has the probability
 
     p = (1 − λ)·[F((t_k − m)/s) − F((t_{k−1} − m)/s)] + λ/K,  m = ψ_j + Δ_i,
     s² = σ_j² + υ_i²,
 
-with the reference thresholds t_k = k + ½. :func:`joint.cell_nll` gives the NLL of the cell
+with the reference thresholds t_k = k + ½. :func:`rating_terms` gives the NLL of the rating
 with its derivatives in (m, log s, λ); the blocks (ψ_j, ρ_j = log σ_j) and (Δ_i, ν_i = log υ_i)
 follow by the chain rule with a = σ²/s², b = υ²/s² = 1 − a:
 
     ∂ log s/∂ρ = a, ∂ log s/∂ν = b, ∂² log s/∂ρ² = ∂² log s/∂ν² = −∂² log s/∂ρ∂ν = 2ab.
 
-:func:`stimulus_pass` and :func:`subject_pass` minimize every stimulus' and every subject's
-block at the other blocks fixed (projected damped Newton, in parallel over blocks; each block
-reads only its own ratings through a CSR index, so the result does not depend on the number
-of threads). :func:`stimulus_sums` returns per-stimulus NLLs, gradients and the contributions
-to the shared parameters (λ, a common ν), summed afterwards in a fixed order.
+:func:`block_pass` minimizes every stimulus' (or every subject's) block at the other blocks
+fixed (projected damped Newton, in parallel over blocks; each block reads only its own
+ratings through a CSR index, so the result does not depend on the number of threads).
+:func:`rating_derivatives` returns the per-rating NLLs and derivatives from which the caller
+sums gradients and the observed information in a fixed order.
 
 References
 ----------
@@ -28,46 +29,96 @@ import math
 import numba as nb
 import numpy as np
 
-from .joint import cell_nll
+from .joint import _INF, _NEG_INF, _standard
+from .special import logaddexp, logsubexp
 
-#: Damped-Newton iterations per block and pass.
-BLOCK_ITER = 8
+#: Damped-Newton iterations per block and pass (one: the sweeps are accelerated instead).
+BLOCK_ITER = 1
 #: Gradient (NLL units) below which a block is left as it is.
 BLOCK_GTOL = 1e-11
+#: Ratings per work item of the per-rating kernels.
+CHUNK = 4096
 #: Largest step of a block coordinate (scale units for locations, e-folds for log scales).
 STEP_MAX = 1.0
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def scratch(K):
-    P = K + 2
-    return (np.zeros(P), np.zeros((P, P)), np.zeros((4, K)), np.zeros(P), np.zeros((P, P)),
-            np.zeros(K))
-
-
-@nb.njit(cache=True, nogil=True, error_model="numpy")
-def rating_terms(fam, m, ls, k, tau, lam, lapse, K, scr, out):
+def rating_terms(fam, m, ls, k, tau, lam, lapse, K, out):
     """NLL of one rating in category k (0-based) and into ``out``: g_m, g_ls, H_mm, H_mls,
-    H_lsls, g_λ, H_λλ, H_λm, H_λls."""
-    grad, hess, work, v, w, c = scr
-    c[k] = 1.0
-    f = cell_nll(fam, m, ls, tau, lam, lapse, c, K, grad, hess, work, v, w)
-    c[k] = 0.0
-    out[0] = grad[0]
-    out[1] = grad[1]
-    out[2] = hess[0, 0]
-    out[3] = hess[0, 1]
-    out[4] = hess[1, 1]
-    out[5] = grad[K + 1]
-    out[6] = hess[K + 1, K + 1]
-    out[7] = hess[K + 1, 0]
-    out[8] = hess[K + 1, 1]
-    return f
+    H_lsls, g_λ, H_λλ, H_λm, H_λls (the λ entries 0 unless ``lapse``).
+
+    The one-observation case of :func:`joint.cell_nll` in (m, log s, λ): only the two
+    thresholds around category k enter. With v = ∇p/p and W = ∇²p/p, ∇(−log p) = −v and
+    ∇²(−log p) = −(W − v vᵀ); the derivatives of F at a threshold are those of the module
+    :mod:`joint`.
+    """
+    sig = math.exp(ls)
+    if k < K - 1:
+        z_up = (tau[k] - m) / sig
+        lf_up, ls_up, ld_up, psi_up = _standard(fam, z_up)
+    else:
+        z_up, lf_up, ls_up, ld_up, psi_up = 0.0, 0.0, _NEG_INF, _NEG_INF, 0.0
+    if k > 0:
+        z_lo = (tau[k - 1] - m) / sig
+        lf_lo, ls_lo, ld_lo, psi_lo = _standard(fam, z_lo)
+    else:
+        z_lo, lf_lo, ls_lo, ld_lo, psi_lo = 0.0, _NEG_INF, 0.0, _NEG_INF, 0.0
+    if lf_up <= ls_lo:
+        lD = logsubexp(lf_up, lf_lo)
+    else:
+        lD = logsubexp(ls_lo, ls_up)
+    log1ml = math.log1p(-lam)
+    if lapse:
+        loglk = math.log(lam / K) if lam > 0.0 else _NEG_INF
+        lp = logaddexp(log1ml + lD, loglk)
+    else:
+        lp = lD
+    for c in range(9):
+        out[c] = 0.0
+    if not lp > _NEG_INF:
+        return _INF
+    v0 = 0.0
+    v1 = 0.0
+    w00 = 0.0
+    w01 = 0.0
+    w11 = 0.0
+    for side in range(2):
+        if side == 0:
+            if k >= K - 1:
+                continue
+            e = math.exp(log1ml + ld_up - lp)
+            z = z_up
+            psi = psi_up
+        else:
+            if k <= 0:
+                continue
+            e = -math.exp(log1ml + ld_lo - lp)
+            z = z_lo
+            psi = psi_lo
+        if e == 0.0:
+            continue
+        v0 -= e / sig
+        v1 -= z * e
+        w00 += e * psi / (sig * sig)
+        w01 += e * (1.0 + z * psi) / sig
+        w11 += z * e * (1.0 + z * psi)
+    out[0] = -v0
+    out[1] = -v1
+    out[2] = v0 * v0 - w00
+    out[3] = v0 * v1 - w01
+    out[4] = v1 * v1 - w11
+    if lapse:
+        vl = math.exp(-math.log(K) - lp) - math.exp(lD - lp)
+        out[5] = -vl
+        out[6] = vl * vl
+        out[7] = v0 / (1.0 - lam) + vl * v0
+        out[8] = v1 / (1.0 - lam) + vl * v1
+    return -lp
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def _block_eval(fam, loc, lsc, other_loc, other_lsc, idx, lo_r, hi_r, peer, rating, tau, lam,
-                lapse, K, scale_free, kappa, center, scr, out, g, H):
+                lapse, K, scale_free, kappa, center, out, g, H):
     """NLL of one block's ratings with gradient g and Hessian H in (location, log scale)."""
     f = 0.0
     g[0] = 0.0
@@ -83,7 +134,7 @@ def _block_eval(fam, loc, lsc, other_loc, other_lsc, idx, lo_r, hi_r, peer, rati
         s2 = s2o + math.exp(2.0 * other_lsc[p])
         ls = 0.5 * math.log(s2)
         a = s2o / s2
-        fr = rating_terms(fam, m, ls, rating[t] - 1, tau, lam, lapse, K, scr, out)
+        fr = rating_terms(fam, m, ls, rating[t] - 1, tau, lam, lapse, K, out)
         f += fr
         g[0] += out[0]
         H[0, 0] += out[2]
@@ -102,14 +153,14 @@ def _block_eval(fam, loc, lsc, other_loc, other_lsc, idx, lo_r, hi_r, peer, rati
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def _block_newton(fam, x, other_loc, other_lsc, idx, lo_r, hi_r, peer, rating, tau, lam, lapse,
-                  K, scale_free, kappa, center, lo, hi, scr, out):
+                  K, scale_free, kappa, center, lo, hi, out):
     """Projected damped Newton on one block x = (location, log scale) in the box [lo, hi]."""
     g = np.zeros(2)
     H = np.zeros((2, 2))
     gt = np.zeros(2)
     Ht = np.zeros((2, 2))
     f = _block_eval(fam, x[0], x[1], other_loc, other_lsc, idx, lo_r, hi_r, peer, rating, tau,
-                    lam, lapse, K, scale_free, kappa, center, scr, out, g, H)
+                    lam, lapse, K, scale_free, kappa, center, out, g, H)
     n = 2 if scale_free else 1
     d = np.zeros(2)
     xt = np.zeros(2)
@@ -154,7 +205,7 @@ def _block_newton(fam, x, other_loc, other_lsc, idx, lo_r, hi_r, peer, rating, t
                     xt[c] = min(xt[c], max(hi[c], x[c]))
             ft = _block_eval(fam, xt[0], xt[1], other_loc, other_lsc, idx, lo_r, hi_r, peer,
                              rating, tau, lam, lapse, K, scale_free, kappa, center,
-                             scr, out, gt, Ht)
+                             out, gt, Ht)
             if ft <= f:
                 accepted = True
                 break
@@ -186,13 +237,12 @@ def block_pass(fam, loc, lsc, other_loc, other_lsc, ptr, idx, peer, rating, tau,
     for b in nb.prange(nb_):
         if ptr[b + 1] == ptr[b]:
             continue
-        scr = scratch(K)
         out = np.zeros(9)
         x = np.empty(2)
         x[0] = loc[b]
         x[1] = lsc[b]
         _block_newton(fam, x, other_loc, other_lsc, idx, ptr[b], ptr[b + 1], peer, rating, tau,
-                      lam, lapse, K, scale_free, kappa, center, lo, hi, scr, out)
+                      lam, lapse, K, scale_free, kappa, center, lo, hi, out)
         loc[b] = x[0]
         if scale_free:
             lsc[b] = x[1]
@@ -203,19 +253,18 @@ def rating_derivatives(fam, psi, rho, dlt, nu, j, i, rating, tau, lam, lapse, K)
     """Per rating: NLL, a = σ²/s², and the derivatives of :func:`rating_terms` (n, 10)."""
     n = j.size
     res = np.empty((n, 11))
-    for t in nb.prange(n):
-        scr = scratch(K)
+    for chunk in nb.prange((n + CHUNK - 1) // CHUNK):
         out = np.zeros(9)
-        jj = j[t]
-        ii = i[t]
-        s2o = math.exp(2.0 * rho[jj])
-        s2p = math.exp(2.0 * nu[ii])
-        s2 = s2o + s2p
-        res[t, 0] = rating_terms(fam, psi[jj] + dlt[ii], 0.5 * math.log(s2), rating[t] - 1, tau,
-                                 lam, lapse, K, scr, out)
-        res[t, 1] = s2o / s2
-        for c in range(9):
-            res[t, 2 + c] = out[c]
+        for t in range(chunk * CHUNK, min(n, (chunk + 1) * CHUNK)):
+            jj = j[t]
+            ii = i[t]
+            s2o = math.exp(2.0 * rho[jj])
+            s2 = s2o + math.exp(2.0 * nu[ii])
+            res[t, 0] = rating_terms(fam, psi[jj] + dlt[ii], 0.5 * math.log(s2), rating[t] - 1,
+                                     tau, lam, lapse, K, out)
+            res[t, 1] = s2o / s2
+            for c in range(9):
+                res[t, 2 + c] = out[c]
     return res
 
 
@@ -225,9 +274,9 @@ def log_prob(fam, m, s, rating, tau, lam, K):
     n = m.size
     res = np.empty(n)
     lapse = lam > 0.0
-    for t in nb.prange(n):
-        scr = scratch(K)
+    for chunk in nb.prange((n + CHUNK - 1) // CHUNK):
         out = np.zeros(9)
-        res[t] = -rating_terms(fam, m[t], math.log(s[t]), rating[t] - 1, tau, lam, lapse, K, scr,
-                               out)
+        for t in range(chunk * CHUNK, min(n, (chunk + 1) * CHUNK)):
+            res[t] = -rating_terms(fam, m[t], math.log(s[t]), rating[t] - 1, tau, lam, lapse,
+                                   K, out)
     return res
