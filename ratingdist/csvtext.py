@@ -13,7 +13,8 @@ name is renamed. The rating readers need the file as written, so this reader
 - refuses a row whose number of fields differs from the header's, and a header that names a
   column twice, naming the line and the column;
 - reads UTF-8 (a byte-order mark is dropped), plain or compressed by suffix (``.gz``, ``.bz2``,
-  ``.xz``); blank lines are skipped.
+  ``.xz``, ``.zip`` holding one file, ``.zst`` with the ``zstandard`` package); blank lines are
+  skipped.
 
 A column becomes ``int64`` when every cell is an integer that int64 holds, ``float64`` when
 every cell is a float; otherwise it is an ``object`` column of Python ints, floats, strings and
@@ -25,20 +26,43 @@ from __future__ import annotations
 import bz2
 import csv
 import gzip
+import io
 import lzma
 import re
+import zipfile
 from collections.abc import Callable
 from os import PathLike
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
 
+
+def _zip_open(path: Path, mode: str, **text: Any) -> IO[str]:
+    """The one file of a zip archive, as text."""
+    archive = zipfile.ZipFile(path)
+    names = [info.filename for info in archive.infolist() if not info.is_dir()]
+    if len(names) != 1:
+        raise ValueError(f"{path}: a .zip must hold exactly one file, it holds {len(names)}")
+    member = archive.open(names[0])
+    archive.close()  # the member keeps the file open until it is closed itself
+    return io.TextIOWrapper(member, **text)
+
+
+def _zstd_open(path: Path, mode: str, **text: Any) -> IO[str]:
+    try:
+        import zstandard
+    except ImportError:
+        raise ValueError(f"{path}: reading .zst files needs the zstandard package "
+                         "(pip install zstandard)") from None
+    return zstandard.open(path, mode, **text)
+
+
 #: Openers of compressed text files by suffix; anything else is read as plain text.
-_OPENERS: dict[str, Callable[..., IO[str]]] = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
-#: The same for pandas (no other compression is inferred, so that both readers agree).
-_COMPRESSION = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz"}
+_OPENERS: dict[str, Callable[..., IO[str]]] = {
+    ".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open, ".zip": _zip_open, ".zst": _zstd_open,
+}
 #: Integers as ``str(int)`` writes them.
 _INTEGER = re.compile(r"0|-?[1-9][0-9]*")
 #: Candidates for floats as ``repr(float)`` writes them (ASCII digits; no inf or nan).
@@ -98,26 +122,40 @@ def read_csv_as_written(path: str | PathLike[str]) -> pd.DataFrame:
     (['007', 'NA'], 'int64', [2.0, 4.0])
     """
     path = Path(path)
-    try:  # the C parser for speed; it refuses long lines but pads short (and blank) ones with ""
-        raw = pd.read_csv(
-            path, header=None, dtype=str, na_filter=False, skip_blank_lines=False,
-            encoding="utf-8-sig", compression=_COMPRESSION.get(path.suffix.lower()),
-        )
+    opener = _OPENERS.get(path.suffix.lower())
+    try:  # the C parser for speed, each column parsed into its distinct texts and their codes
+        with (opener(path, "rt", encoding="utf-8-sig", newline="") if opener
+              else open(path, encoding="utf-8-sig", newline="")) as handle:
+            raw = pd.read_csv(handle, header=None, dtype="category", na_filter=False,
+                              skip_blank_lines=False)
     except (pd.errors.EmptyDataError, pd.errors.ParserError):
         return _read_line_by_line(path)  # says what is wrong, naming the line
-    fields = raw.to_numpy()
-    if (fields[1:, -1] == "").any():  # a short line, or an empty last field: look closer
+    columns = [(raw[c].cat.codes.to_numpy(), np.asarray(raw[c].cat.categories, dtype=object))
+               for c in raw.columns]
+    if any(codes[0] < 0 for codes, _ in columns):
         return _read_line_by_line(path)
-    header = [str(name) for name in fields[0]]
+    codes, texts = columns[-1]
+    empty = np.flatnonzero(texts == "")
+    if (codes[1:] < 0).any() or (empty.size and (codes[1:] == empty[0]).any()):
+        return _read_line_by_line(path)  # a short or blank line, or an empty last field
+    header = [str(texts[codes[0]]) for codes, texts in columns]
     _check_header(header, path)
-    return _frame(header, [fields[1:, j] for j in range(len(header))])
+    return _frame(header, [_used(codes[1:], texts) for codes, texts in columns])
+
+
+def _used(codes: np.ndarray, texts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, texts) restricted to the texts the codes use (the header's text may be unused)."""
+    used = np.flatnonzero(np.bincount(codes, minlength=texts.size))
+    remap = np.zeros(texts.size, dtype=np.intp)
+    remap[used] = np.arange(used.size)
+    return remap[codes], texts[used]
 
 
 def _read_line_by_line(path: Path) -> pd.DataFrame:
     """:func:`read_csv_as_written` with the csv module, which sees how many fields each line
     has."""
     opener = _OPENERS.get(path.suffix.lower(), open)
-    with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
+    with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:  # type: ignore[operator]
         reader = csv.reader(handle)
         header = next(reader, None)
         while header == []:
@@ -136,14 +174,15 @@ def _read_line_by_line(path: Path) -> pd.DataFrame:
                 )
             rows.append(row)
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(header)
-    return _frame(header, [np.array(cells, dtype=object) for cells in columns])
+    return _frame(header, [pd.factorize(np.array(cells, dtype=object)) for cells in columns])
 
 
-def _frame(header: list[str], columns: list[np.ndarray]) -> pd.DataFrame:
-    """The DataFrame of converted columns, each with its own dtype (an object column stays
-    object: pandas would infer a string dtype that turns ``None`` into NaN)."""
-    index = pd.RangeIndex(len(columns[0]) if columns else 0)
-    converted = [_column(cells) for cells in columns]
+def _frame(header: list[str], columns: list[tuple[np.ndarray, np.ndarray]]) -> pd.DataFrame:
+    """The DataFrame of converted columns, each given as (codes, distinct texts) and with its
+    own dtype (an object column stays object: pandas would infer a string dtype that turns
+    ``None`` into NaN)."""
+    index = pd.RangeIndex(len(columns[0][0]) if columns else 0)
+    converted = [_column(codes, uniques) for codes, uniques in columns]
     return pd.DataFrame(
         {name: pd.Series(values, index=index, dtype=values.dtype, copy=False)
          for name, values in zip(header, converted, strict=True)},
@@ -162,10 +201,9 @@ def _check_header(header: list[str], path: Path) -> None:
         seen[name] = position
 
 
-def _column(text: np.ndarray) -> np.ndarray:
-    """A column of fields (an object array of str) as int64, float64 or object (see the module
-    docstring); each distinct text is converted once."""
-    codes, uniques = pd.factorize(text)
+def _column(codes: np.ndarray, uniques: np.ndarray) -> np.ndarray:
+    """A column of fields, given as codes into its distinct texts, as int64, float64 or object
+    (see the module docstring); each distinct text is converted once."""
     values = [cell_value(t) for t in uniques]
     if all(type(v) is int and _INT64_MIN <= v <= _INT64_MAX for v in values):
         return np.array(values, dtype=np.int64)[codes]

@@ -632,3 +632,59 @@ def test_from_ratings_names_row_and_value(value, reason) -> None:
     message = rf"row 8 \(stimulus 'b'\), column 'rating': rating {reason}"
     with pytest.raises(ValueError, match=message):
         RatingCounts.from_ratings(df)
+
+
+def _write_compressed(path, text):
+    import bz2
+    import gzip
+    import lzma
+    import zipfile
+
+    data = text.encode()
+    if path.suffix == ".zip":
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("table.csv", data)
+    else:
+        opener = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}[path.suffix]
+        with opener(path, "wb") as handle:
+            handle.write(data)
+
+
+@pytest.mark.parametrize("suffix", [".gz", ".bz2", ".xz", ".zip"])
+@pytest.mark.parametrize("text", ["id,c1,c2,c3\r\n007,1,2,3\r\nNA,0,0,4\r\n",
+                                  "id,c1,c2,c3\n007,1,2,3\n\nNA,0,0,4\n"])
+def test_compressed_csv_reads_like_plain(tmp_path, suffix, text):
+    plain = tmp_path / "t.csv"
+    plain.write_bytes(text.encode())
+    packed = tmp_path / f"t.csv{suffix}"
+    _write_compressed(packed, text)
+    expected = rd_read(plain)
+    assert expected["id"].tolist() == ["007", "NA"]
+    pd.testing.assert_frame_equal(rd_read(packed), expected, check_exact=True)
+    assert RatingCounts.from_table(packed).ids.tolist() == ["007", "NA"]
+
+
+def test_zip_with_two_files_is_refused(tmp_path):
+    import zipfile
+
+    path = tmp_path / "t.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("a.csv", "id,c1,c2,c3\n1,1,2,3\n")
+        archive.writestr("b.csv", "id,c1,c2,c3\n1,1,2,3\n")
+    with pytest.raises(ValueError, match="exactly one file, it holds 2"):
+        rd_read(path)
+
+
+def test_zst_without_zstandard_says_what_to_install(tmp_path):
+    try:
+        import zstandard
+    except ImportError:
+        path = tmp_path / "t.csv.zst"
+        path.write_bytes(b"\x28\xb5\x2f\xfd")
+        with pytest.raises(ValueError, match="pip install zstandard"):
+            rd_read(path)
+    else:
+        path = tmp_path / "t.csv.zst"
+        with zstandard.open(path, "wt", encoding="utf-8") as handle:
+            handle.write("id,c1,c2,c3\n007,1,2,3\n")
+        assert rd_read(path)["id"].tolist() == ["007"]
