@@ -53,7 +53,7 @@ def speed(J: int, I: int, fraction: float) -> None:
     r = np.clip(np.round(u), 1, 5).astype(np.int64)
     ratings = rd.Ratings.from_long(pd.DataFrame({"stimulus": j, "subject": i, "rating": r}))
     t = time.perf_counter()
-    res = rd.subjects.fit(ratings, shrinkage=5.0)
+    res = rd.subjects.fit(ratings, shrinkage=5.0, lapse=None)
     dt = time.perf_counter() - t
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     print(f"{J} stimuli x {I} subjects, {j.size} ratings: fit {dt:.1f} s, sweeps {res.n_sweeps}, "
@@ -73,7 +73,8 @@ def coverage(studies: int) -> None:
         u = psi[j] + dlt[i] + ups[i] * rng.standard_normal(j.size)
         r = np.clip(np.floor(u + 0.5), 1, 5).astype(np.int64)
         res = rd.subjects.fit(rd.Ratings.from_long(pd.DataFrame(
-            {"stimulus": j, "subject": i, "rating": r})), ambiguity=False, shrinkage=0.0)
+            {"stimulus": j, "subject": i, "rating": r})), ambiguity=False, shrinkage=0.0,
+            lapse=None)
         s = res.subjects
         hits_b += int(np.sum((s["bias_ci_low"] <= dlt) & (dlt <= s["bias_ci_high"])))
         hits_u += int(np.sum((s["inconsistency_ci_low"] <= ups)

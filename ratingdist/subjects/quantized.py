@@ -54,6 +54,8 @@ LOC_BOX = 4
 K_MAX_FLOOR = 1.0
 #: Largest lapse rate.
 LAPSE_MAX = 0.5
+#: Projected-gradient tolerance at which each start is compared with the others.
+SCREEN_TOL = 1e-3
 #: Above this many parameters the standard errors come from the 2×2 blocks alone.
 DENSE_MAX = 3000
 _FAMILIES = {"normal": NORMAL, "logistic": LOGISTIC}
@@ -156,8 +158,8 @@ def fit(
     family: Literal["normal", "logistic"] = "normal",
     ambiguity: bool = True,
     inconsistency: Literal["per-subject", "common"] = "per-subject",
-    lapse: Literal["shared"] | None = None,
-    shrinkage: float = 1.0,
+    lapse: Literal["shared"] | None = "shared",
+    shrinkage: float = 5.0,
     scale_floor: float = SCALE_FLOOR,
     level: float = 0.95,
     tol: float = 1e-7,
@@ -180,8 +182,11 @@ def fit(
     family : latent distribution F, ``"normal"`` or ``"logistic"``.
     ambiguity : estimate σ_j per stimulus (True) or set σ_j = 0.
     inconsistency : ``"per-subject"`` υ_i or one ``"common"`` υ.
-    lapse : None, or ``"shared"``: one lapse rate λ ∈ [0, LAPSE_MAX] for all ratings.
+    lapse : ``"shared"`` (default): one lapse rate λ ∈ [0, LAPSE_MAX] for all ratings; or None.
     shrinkage : κ ≥ 0, the precision of the log-normal priors on σ_j, υ_i (see the module).
+        The defaults (a shared lapse, κ = 5) predict hidden ratings best in 10-fold
+        cross-validation on NFLX public and VQEG-HD3 (see the README); without a lapse a
+        hidden rating one category away from a concentrated stimulus costs tens of nats.
     scale_floor : smallest σ_j and υ_i (> 0).
     level : confidence level of the intervals.
     tol, max_sweeps : stopping rule on the full gradient, most sweeps.
@@ -310,44 +315,81 @@ def fit(
         if use_lapse:
             lam = float(x[-1])
 
-    converged, sweeps, max_grad = False, 0, np.inf
-    nll, obj, d, g = evaluate()
-    stall, best = 0, np.inf
-    accel = Anderson(memory=10)
-    while sweeps < max_sweeps:
-        sweeps += 1
-        x = pack()
-        kern.block_pass(fam, psi, rho, dlt, nu, ptr_j, order_j, i, r, tau, lam, use_lapse, K,
-                        ambiguity, kappa, center(), *psi_box)
-        kern.block_pass(fam, dlt, nu, psi, rho, ptr_i, order_i, j, r, tau, lam, use_lapse, K,
-                        not common, kappa_s, center_s(), *dlt_box)
-        if common or use_lapse:
-            lam = _shared_step(fam, psi, rho, dlt, nu, j, i, r, tau, lam, use_lapse, K, common,
-                               kappa, center(), (ls_lo, ls_hi))
-        previous = obj
+    def descend(tol_: float, budget: int) -> tuple[bool, int, float, tuple[Any, ...]]:
+        """Sweeps from the current point until the projected gradient is below ``tol_``."""
+        nonlocal lam
+        converged, sweeps, max_grad = False, 0, np.inf
         nll, obj, d, g = evaluate()
-        # a safeguarded Anderson step: kept only where it lowers the objective further
-        gx = pack()
-        xa = accel.step(x, gx)
-        if xa is not None:
-            unpack(np.clip(xa, lo_x, hi_x))
-            trial = evaluate()
-            # where the objective no longer resolves the step, the gradient decides
-            flat = abs(trial[1] - obj) <= 1e-14 * (1.0 + abs(obj))
-            if trial[1] < obj or (flat and projected_max(trial[3]) < projected_max(g)):
-                nll, obj, d, g = trial
-            else:
-                unpack(gx)
-                accel.reset()
-        max_grad = projected_max(g)
-        if max_grad < tol:
-            converged = True
-            break
-        stuck = previous - obj <= 1e-15 * (1 + abs(obj)) and max_grad >= 0.999 * best
-        best = min(best, max_grad)
-        stall = stall + 1 if stuck else 0
-        if stall >= 50:
-            break
+        stall, best = 0, np.inf
+        accel = Anderson(memory=10)
+        while sweeps < budget:
+            sweeps += 1
+            x = pack()
+            kern.block_pass(fam, psi, rho, dlt, nu, ptr_j, order_j, i, r, tau, lam, use_lapse,
+                            K, ambiguity, kappa, center(), *psi_box)
+            kern.block_pass(fam, dlt, nu, psi, rho, ptr_i, order_i, j, r, tau, lam, use_lapse,
+                            K, not common, kappa_s, center_s(), *dlt_box)
+            if common or use_lapse:
+                lam = _shared_step(fam, psi, rho, dlt, nu, j, i, r, tau, lam, use_lapse, K,
+                                   common, kappa, center(), (ls_lo, ls_hi))
+            previous = obj
+            nll, obj, d, g = evaluate()
+            # a safeguarded Anderson step: kept only where it lowers the objective further
+            gx = pack()
+            xa = accel.step(x, gx)
+            if xa is not None:
+                unpack(np.clip(xa, lo_x, hi_x))
+                trial = evaluate()
+                # where the objective no longer resolves the step, the gradient decides
+                flat = abs(trial[1] - obj) <= 1e-14 * (1.0 + abs(obj))
+                if trial[1] < obj or (flat and projected_max(trial[3]) < projected_max(g)):
+                    nll, obj, d, g = trial
+                else:
+                    unpack(gx)
+                    accel.reset()
+            max_grad = projected_max(g)
+            if max_grad < tol_:
+                converged = True
+                break
+            stuck = previous - obj <= 1e-15 * (1 + abs(obj)) and max_grad >= 0.999 * best
+            best = min(best, max_grad)
+            stall = stall + 1 if stuck else 0
+            if stall >= 50:
+                break
+        return converged, sweeps, max_grad, (nll, obj, d, g)
+
+    # The objective has several local minima: the total scale s_ij² = σ_j² + υ_i² can sit
+    # mostly on the stimuli or mostly on the subjects (the priors fix only the spread of the
+    # log scales, not their level), and a lapse can take the stray ratings or leave them to
+    # wide scales. Every start is screened with a loose tolerance; the best is polished.
+    x_start = pack()
+    starts = [x_start]
+    if ambiguity or use_lapse:
+        splits = ((0.5, 0.5), (0.95, 0.3), (0.3, 0.95)) if ambiguity else ((0.0, 1.0),)
+        for share_j, share_i in splits:
+            for lam0 in ((0.01, 0.1) if use_lapse else (0.0,)):
+                if ambiguity:
+                    rho[:] = math.log(max(s0 * share_j, scale_floor))
+                nu[:] = math.log(max(s0 * share_i, scale_floor))
+                psi[:] = np.clip(mean_j, 1.0, K)
+                dlt[:] = 0.0
+                lam = lam0
+                starts.append(pack())
+        starts = starts[1:]
+    sweeps = 0
+    if len(starts) > 1:
+        best_x, best_obj = starts[0], np.inf
+        for start in starts:
+            unpack(start)
+            _, used, _, state = descend(SCREEN_TOL, max_sweeps)
+            sweeps += used
+            if state[1] < best_obj:
+                best_x, best_obj = pack(), state[1]
+        unpack(best_x)
+    else:
+        unpack(starts[0])
+    converged, used, max_grad, (nll, obj, d, _) = descend(tol, max_sweeps)
+    sweeps += used
 
     # the bounds break the invariance (ψ + c, Δ − c) only for stimuli or subjects on them, so
     # the centring is done once, after the fit (the box applies before it)
