@@ -412,3 +412,24 @@ def test_subject_order_does_not_matter(seed, missing, name) -> None:
     np.testing.assert_allclose(a.stimuli["std"], stimuli["std"], atol=1e-9)
     by_id = b.subjects.set_index("id").loc[a.subjects["id"]]
     assert by_id["rejected"].tolist() == a.subjects["rejected"].tolist()
+
+
+def test_stimulus_rated_only_by_rejected_subjects_keeps_its_ratings():
+    """Screening leaves no accepted rating of 'z': its quality comes from all its ratings,
+    flagged, never NaN."""
+    rows = []
+    for j, base in enumerate([1, 2, 3, 4, 5, 1, 2, 3, 4, 5]):
+        for s in ("s1", "s2", "s3"):
+            rows.append((f"x{j}", s, base))
+        rows.append((f"x{j}", "s4", 6 - base))
+    rows.append(("z", "s4", 2))
+    ratings = rd.Ratings.from_long(pd.DataFrame(rows, columns=["stimulus", "subject", "rating"]))
+    res = rd.subjects.correlation_screening(ratings)
+    rejected = set(res.subjects.loc[res.subjects["rejected"], "id"])
+    assert rejected == {"s4"}
+    z = res.stimuli.set_index("id").loc["z"]
+    assert bool(z["unscreened"]) and z["n"] == 1 and z["quality"] == 2.0
+    assert z["std"] == np.inf  # one rating, as in mos
+    others = res.stimuli[res.stimuli["id"] != "z"]
+    assert not others["unscreened"].any() and (others["n"] == 3).all()
+    assert np.isfinite(others[["quality", "std", "ci_low", "ci_high"]].to_numpy()).all()

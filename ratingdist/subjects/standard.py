@@ -143,8 +143,9 @@ def mos(
     Returns
     -------
     SubjectAnalysis
-        ``stimuli`` with ``id``, ``n``, ``quality``, ``sos``, ``std``, ``ci_low``, ``ci_high``;
-        ``subjects`` with ``id``, ``n``, ``rejected`` (all False).
+        ``stimuli`` with ``id``, ``n``, ``quality``, ``sos``, ``std``, ``ci_low``, ``ci_high``,
+        ``unscreened`` (always False here: see :func:`bt500`); ``subjects`` with ``id``, ``n``,
+        ``rejected`` (all False).
 
     Examples
     --------
@@ -171,7 +172,7 @@ def bt500(
     Q_i += [u ≤ μ_j − ε σ_j]. Subject i is rejected if (P_i + Q_i)/k_i > 0.05 and
     |P_i − Q_i|/(P_i + Q_i) < 0.3; if every subject would be rejected, none is (sureal's
     rule). The MOS (:func:`mos`) is then taken over the accepted subjects; a stimulus that
-    only rejected subjects rated has n = 0, quality NaN and std inf.
+    only rejected subjects rated keeps all its ratings and has ``unscreened`` True.
 
     The comparisons are ≥ and ≤ as the standard writes them, so a stimulus that all subjects
     rated alike (σ_j = 0) counts each of its ratings once in P and once in Q, as in sureal.
@@ -315,16 +316,23 @@ def _screened(
     """MOS of the accepted subjects' ratings, with the subject table."""
     quantile = _check_ci(ci, level)
     kept = cells.keep(~rejected)
+    # a stimulus that only rejected subjects rated keeps all its ratings (flagged)
+    unscreened = kept.per_stimulus() == 0
+    if unscreened.any():
+        rows = ~rejected[cells.i] | unscreened[cells.j]
+        kept = Cells(cells.j[rows], cells.i[rows], cells.u[rows], cells.n_stimuli,
+                     cells.n_subjects)
     n = kept.per_stimulus()
+    quality = kept.per_stimulus(kept.u) / n
+    dev2 = kept.per_stimulus((kept.u - quality[kept.j]) ** 2)
     with np.errstate(divide="ignore", invalid="ignore"):
-        quality = kept.per_stimulus(kept.u) / n
-        dev2 = kept.per_stimulus((kept.u - quality[kept.j]) ** 2)
         sos = np.where(n > 1, np.sqrt(dev2 / np.maximum(n - 1, 1)), np.inf)
-        std = sos / np.sqrt(n)
+    std = sos / np.sqrt(n)
     q = quantile(np.maximum(n - 1, 1))
     half = np.where(np.isfinite(std), q * std, np.inf)
     stimuli = {"id": ratings.ids, "n": n.astype(np.int64), "quality": quality, "sos": sos,
-               "std": std, "ci_low": quality - half, "ci_high": quality + half}
+               "std": std, "ci_low": quality - half, "ci_high": quality + half,
+               "unscreened": unscreened}
     subjects = {"id": ratings.subjects, "n": cells.per_subject().astype(np.int64),
                 **subject_columns, "rejected": rejected}
     totals = {"n_ratings": ratings.n_ratings, "n_rejected": int(rejected.sum()),
