@@ -53,7 +53,7 @@ def speed(J: int, I: int, fraction: float) -> None:
     r = np.clip(np.round(u), 1, 5).astype(np.int64)
     ratings = rd.Ratings.from_long(pd.DataFrame({"stimulus": j, "subject": i, "rating": r}))
     t = time.perf_counter()
-    res = rd.subjects.fit(ratings, shrinkage=5.0, lapse=None)
+    res = rd.subjects.fit(ratings)  # the defaults: shared lapse, κ = 5
     dt = time.perf_counter() - t
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     print(f"{J} stimuli x {I} subjects, {j.size} ratings: fit {dt:.1f} s, sweeps {res.n_sweeps}, "

@@ -55,7 +55,7 @@ K_MAX_FLOOR = 1.0
 #: Largest lapse rate.
 LAPSE_MAX = 0.5
 #: Projected-gradient tolerance at which each start is compared with the others.
-SCREEN_TOL = 1e-3
+SCREEN_TOL = 1e-1
 #: Above this many parameters the standard errors come from the 2×2 blocks alone.
 DENSE_MAX = 3000
 _FAMILIES = {"normal": NORMAL, "logistic": LOGISTIC}
