@@ -60,7 +60,7 @@ _FAMILIES = ("normal", "logistic", "beta", "kumaraswamy", "logit-logistic", "max
 _QUANTIZED = _FAMILIES[:5]
 _METHODS = ("mle", "prob_floor", "pseudo_counts", "posterior")
 #: Analyses of ``ratingdist subjects`` (``correlation`` is rd.subjects.correlation_screening).
-_MODELS = ("mos", "bt500", "p913", "p910", "mle", "correlation")
+_MODELS = ("mos", "bt500", "p913", "p910", "mle", "correlation", "quantized")
 _SUREAL_SUFFIXES = (".py", ".json")
 
 #: Exit status for bad arguments and inputs (argparse's own errors use it too).
@@ -635,6 +635,7 @@ _MODEL_TITLES = {
     "mle": "maximum likelihood with content ambiguity (Li & Bampis 2017)",
     "mle_co": "maximum likelihood without content ambiguity (Li & Bampis 2017)",
     "correlation": "correlation screening against the MOS, then MOS",
+    "quantized": "quantized subject model (bias, inconsistency, ambiguity, lapse)",
 }
 
 
@@ -733,6 +734,11 @@ def _check_subjects_options(args: argparse.Namespace) -> None:
         raise _UsageError("--correlation-method needs --model correlation")
     if args.content_ambiguity is not None and args.model != "mle":
         raise _UsageError("--content-ambiguity and --no-content-ambiguity need --model mle")
+    if args.ci is not None and args.model == "quantized":
+        raise _UsageError("--ci is for mos, bt500, p913 and correlation: quantized intervals "
+                          "are Wald intervals from the observed information")
+    if args.latent is not None and args.model != "quantized":
+        raise _UsageError("--latent needs --model quantized")
 
 
 def _analyse(ratings: Ratings, args: argparse.Namespace) -> SubjectAnalysis:
@@ -784,9 +790,33 @@ def _rejected_line(res: SubjectAnalysis, n_subjects: int) -> str:
     return f"rejected subjects ({len(res.rejected)} of {n_subjects}): {ids}"
 
 
+def _run_quantized(args: argparse.Namespace, ratings: Ratings) -> int:
+    """``subjects --model quantized``: :func:`ratingdist.subjects.fit` with its defaults."""
+    from . import subjects
+
+    res = subjects.fit(ratings, family=args.latent or "normal", level=args.level)
+    if args.output is not None:
+        for name, table in (("stimuli", res.stimuli), ("subjects", res.subjects)):
+            _write_table(table, f"{args.output}_{name}.csv")
+    else:
+        layout = f" ({args.layout})" if args.layout else ""
+        state = "converged" if res.converged else "not converged"
+        n = res.n_ratings
+        print(f"{args.source}{layout}: {ratings.n_stimuli} stimuli, {ratings.n_subjects} "
+              f"subjects, {n} ratings\nquantized: {_MODEL_TITLES['quantized']}, "
+              f"{res.family} latent, lapse {res.lapse:.4f}, κ = {res.shrinkage:g}; "
+              f"{res.n_sweeps} sweeps, {state}; per rating: log-likelihood of the categories "
+              f"{-res.nll / n:.4f}, aic {res.aic / n:.4f}, bic {res.bic / n:.4f}")
+        _print_table(res.subjects)
+    print("rejected subjects: none (quantized keeps every subject)")
+    return 0
+
+
 def _run_subjects(args: argparse.Namespace) -> int:
     _check_subjects_options(args)
     ratings = _load_ratings(args)
+    if args.model == "quantized":
+        return _run_quantized(args, ratings)
     res = _analyse(ratings, args)
     if args.output is not None:
         tables = {"stimuli": res.stimuli, "subjects": res.subjects}
@@ -829,7 +859,10 @@ def _add_subjects(sub) -> None:
                      help="mos, bt500 (ITU-R BT.500-14 kurtosis screening), p913 (ITU-T P.913 "
                      "bias removal and screening), p910 (ITU-T P.910 Annex E, default), mle "
                      "(Li & Bampis, with content ambiguity), correlation (screening by the "
-                     "correlation with the MOS)")
+                     "correlation with the MOS), quantized (the quantized subject model: bias, "
+                     "inconsistency and ambiguity on a quantized latent, with a lapse)")
+    cmd.add_argument("--latent", choices=("normal", "logistic"), default=None,
+                     help="latent distribution of --model quantized (default normal)")
     cmd.add_argument("--level", type=_open_level, default=0.95,
                      help="confidence level of the intervals (default 0.95)")
     cmd.add_argument("--ci", choices=("normal", "t"), default=None,

@@ -692,6 +692,23 @@ def test_subjects_runs_every_model(panel, panel_files, tmp_path, capsys):
     assert f"log-likelihood {summary['loglikelihood']:.4f}" in header
 
 
+def test_subjects_quantized_model(panel, panel_files, tmp_path, capsys):
+    long = str(panel_files["long"])
+    expected = rd.subjects.fit(panel, family="logistic", level=0.9)
+    assert main(["subjects", long, "--model", "quantized", "--latent", "logistic",
+                 "--level", "0.9", "-o", str(tmp_path / "q")]) == 0
+    assert_tables_equal(tmp_path / "q", expected)
+    capsys.readouterr()
+    assert main(["subjects", long, "--model", "quantized"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    res = rd.subjects.fit(panel)
+    assert lines[1].startswith("quantized: quantized subject model")
+    per_rating = -res.nll / res.n_ratings
+    assert f"per rating: log-likelihood of the categories {per_rating:.4f}" in lines[1]
+    assert [line.split()[0] for line in lines[3:-1]] == [str(i) for i in res.subjects["id"]]
+    assert lines[-1] == "rejected subjects: none (quantized keeps every subject)"
+
+
 def test_subjects_reads_columns_named_by_option(tmp_path, capsys):
     path = tmp_path / "lab.xlsx"
     pd.DataFrame({"clip": ["007", "007", "8", "8", "8"], "who": [1, 2, 1, 2, 2],
@@ -751,6 +768,8 @@ SUBJECTS_ERRORS = [
     (["{long}", "--model", "p910", "--ci", "t"], "--ci is for mos", True),
     (["{long}", "--correlation-method", "srcc"], "needs --model correlation", True),
     (["{long}", "--content-ambiguity"], "need --model mle", True),
+    (["{long}", "--latent", "logistic"], "--latent needs --model quantized", True),
+    (["{long}", "--model", "quantized", "--ci", "t"], "quantized intervals are Wald", True),
     (["{dir}/nosub.csv", "--model", "mle", "--subject-col", "stimulus"],
      "gives no source content per stimulus", True),
     (["{wide}", "--wide", "--rating-col", "x"], "--wide reads one column per subject", True),
