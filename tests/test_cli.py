@@ -517,7 +517,7 @@ def test_the_parser_knows_the_library_names():
     assert cli._QUANTIZED == tuple(f for f in rd.FAMILIES if rd.family(f).is_latent)
     assert cli._METHODS == rd.evaluation.METHODS
     assert cli._DATASETS == rd.datasets.available()
-    names = {"correlation": "correlation_screening"}
+    names = {"correlation": "correlation_screening", "quantized": "fit"}
     assert all(callable(getattr(rd.subjects, names.get(m, m))) for m in cli._MODELS)
 
 

@@ -362,32 +362,27 @@ def fit(
     # mostly on the stimuli or mostly on the subjects (the priors fix only the spread of the
     # log scales, not their level), and a lapse can take the stray ratings or leave them to
     # wide scales. Every start is screened with a loose tolerance; the best is polished.
-    x_start = pack()
-    starts = [x_start]
-    if ambiguity or use_lapse:
-        splits = ((0.5, 0.5), (0.95, 0.3), (0.3, 0.95)) if ambiguity else ((0.0, 1.0),)
-        for share_j, share_i in splits:
-            for lam0 in ((0.01, 0.1) if use_lapse else (0.0,)):
-                if ambiguity:
-                    rho[:] = math.log(max(s0 * share_j, scale_floor))
-                nu[:] = math.log(max(s0 * share_i, scale_floor))
-                psi[:] = np.clip(mean_j, 1.0, K)
-                dlt[:] = 0.0
-                lam = lam0
-                starts.append(pack())
-        starts = starts[1:]
-    sweeps = 0
+    splits = ((0.5, 0.5), (0.95, 0.3), (0.3, 0.95)) if ambiguity else ((0.0, 1.0),)
+    starts = []
+    for share_j, share_i in splits:
+        for lam0 in ((0.01, 0.1) if use_lapse else (0.0,)):
+            if ambiguity:
+                rho[:] = math.log(max(s0 * share_j, scale_floor))
+            nu[:] = math.log(max(s0 * share_i, scale_floor))
+            psi[:] = np.clip(mean_j, 1.0, K)
+            dlt[:] = 0.0
+            lam = lam0
+            starts.append(pack())
+    sweeps, best_x = 0, starts[0]
     if len(starts) > 1:
-        best_x, best_obj = starts[0], np.inf
+        best_obj = np.inf
         for start in starts:
             unpack(start)
             _, used, _, state = descend(SCREEN_TOL, max_sweeps)
             sweeps += used
             if state[1] < best_obj:
                 best_x, best_obj = pack(), state[1]
-        unpack(best_x)
-    else:
-        unpack(starts[0])
+    unpack(best_x)
     converged, used, max_grad, (nll, obj, d, _) = descend(tol, max_sweeps)
     sweeps += used
 
