@@ -235,16 +235,7 @@ def test_emd_loss_is_the_nima_formula():
 
 
 # -- the feasible region and its boundary ---------------------------------------------------
-#: the extremes limit of the location families now has a location of ±∞ (or the middle of the
-#: scale) in rd, where the torch module still gives NaN
-_LIMIT_LOCATION = pytest.mark.xfail(strict=True, reason="limit location ±∞ in rd, NaN in torch")
-
-
-@pytest.mark.parametrize(
-    "name",
-    [pytest.param(n, marks=_LIMIT_LOCATION) if n in ("normal", "logistic", "logit-logistic")
-     else n for n in rd.FAMILIES],
-)
+@pytest.mark.parametrize("name", rd.FAMILIES)
 def test_boundary_gives_the_limit_pmfs(name):
     mean = np.array([1.0, 5.0, 3.0, 2.0, 2.3, 3.75, 1.4, 4.6, 3.0, 2.5])
     var = np.concatenate([scale.v_min(mean[:6]), scale.v_max(mean[6:])])
@@ -252,7 +243,8 @@ def test_boundary_gives_the_limit_pmfs(name):
     got = rdt.pmf_from_moments(name, t64(mean), t64(var))
     np.testing.assert_allclose(got.numpy(), fam.pmf_from_moments(mean, var), atol=1e-15)
     got = rdt.params_from_moments(name, t64(mean), t64(var)).numpy()
-    np.testing.assert_array_equal(got, fam.from_moments(mean, var))
+    # the same limits (±∞ included); torch.logit and scipy's logit may differ in the last bit
+    np.testing.assert_allclose(got, fam.from_moments(mean, var), rtol=4e-16, atol=0)
 
 
 @pytest.mark.parametrize("name", rd.FAMILIES)

@@ -106,7 +106,6 @@ class _Quantized:
     def limit_params(self, mean: Tensor, at_min: Tensor) -> Tensor:
         """Limit parameters on the boundary, as ``QuantizedFamily.from_moments`` returns them."""
         K = self.K
-        nan = torch.full_like(mean, math.nan)
         inf = torch.full_like(mean, math.inf)
         if self.kind in ("beta", "kumaraswamy"):
             lim = torch.where(at_min, inf, torch.zeros_like(mean))
@@ -117,8 +116,12 @@ class _Quantized:
         loc = torch.where(mean == torch.floor(mean), point, between)
         if self.kind == "logit-logistic":  # native location logit μ
             loc = torch.logit(loc)
+        # at v_max the scale → ∞ with the location running off towards the heavier end
+        # (the middle of the scale, logit μ = 0, if both ends weigh the same)
+        middle = torch.full_like(mean, 0.0 if self.kind == "logit-logistic" else (1 + K) / 2)
+        off = torch.where(mean > (1 + K) / 2, inf, torch.where(mean < (1 + K) / 2, -inf, middle))
         return torch.stack(
-            [torch.where(at_min, loc, nan), torch.where(at_min, torch.zeros_like(mean), inf)],
+            [torch.where(at_min, loc, off), torch.where(at_min, torch.zeros_like(mean), inf)],
             dim=-1,
         )
 
