@@ -29,8 +29,9 @@ import math
 import numba as nb
 import numpy as np
 
-from .joint import _INF, _NEG_INF, _standard
-from .special import logaddexp, logsubexp
+from .codes import NORMAL
+from .joint import _INF, _NEG_INF
+from .special import log_expit, log_ndtr, logaddexp, logsubexp, norm_logpdf
 
 #: Damped-Newton iterations per block and pass (one: the sweeps are accelerated instead).
 BLOCK_ITER = 1
@@ -40,6 +41,24 @@ BLOCK_GTOL = 1e-11
 CHUNK = 4096
 #: Largest step of a block coordinate (scale units for locations, e-folds for log scales).
 STEP_MAX = 1.0
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _log_cdf(fam, z):
+    """log F(z) of the standard latent (−inf at z = −inf, 0 at +inf)."""
+    if fam == NORMAL:
+        return log_ndtr(z)
+    return log_expit(z)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _log_density(fam, z):
+    """(log f(z), ψ = f′/f) of the standard latent at a finite z."""
+    if fam == NORMAL:
+        return norm_logpdf(z), -z
+    lf = log_expit(z)
+    ls = log_expit(-z)
+    return lf + ls, math.exp(ls) - math.exp(lf)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -53,20 +72,14 @@ def rating_terms(fam, m, ls, k, tau, lam, lapse, K, out):
     :mod:`joint`.
     """
     sig = math.exp(ls)
-    if k < K - 1:
-        z_up = (tau[k] - m) / sig
-        lf_up, ls_up, ld_up, psi_up = _standard(fam, z_up)
+    z_up = (tau[k] - m) / sig if k < K - 1 else _INF
+    z_lo = (tau[k - 1] - m) / sig if k > 0 else _NEG_INF
+    # F(z_up) − F(z_lo) from the lower tails, or S(z_lo) − S(z_up) from the upper ones: the
+    # smaller of F(z_up) and S(z_lo) (F symmetric: z_up + z_lo ≤ 0), so that nothing cancels
+    if z_up + z_lo <= 0.0:
+        lD = logsubexp(_log_cdf(fam, z_up), _log_cdf(fam, z_lo))
     else:
-        z_up, lf_up, ls_up, ld_up, psi_up = 0.0, 0.0, _NEG_INF, _NEG_INF, 0.0
-    if k > 0:
-        z_lo = (tau[k - 1] - m) / sig
-        lf_lo, ls_lo, ld_lo, psi_lo = _standard(fam, z_lo)
-    else:
-        z_lo, lf_lo, ls_lo, ld_lo, psi_lo = 0.0, _NEG_INF, 0.0, _NEG_INF, 0.0
-    if lf_up <= ls_lo:
-        lD = logsubexp(lf_up, lf_lo)
-    else:
-        lD = logsubexp(ls_lo, ls_up)
+        lD = logsubexp(_log_cdf(fam, -z_lo), _log_cdf(fam, -z_up))
     log1ml = math.log1p(-lam)
     if lapse:
         loglk = math.log(lam / K) if lam > 0.0 else _NEG_INF
@@ -86,15 +99,15 @@ def rating_terms(fam, m, ls, k, tau, lam, lapse, K, out):
         if side == 0:
             if k >= K - 1:
                 continue
-            e = math.exp(log1ml + ld_up - lp)
             z = z_up
-            psi = psi_up
         else:
             if k <= 0:
                 continue
-            e = -math.exp(log1ml + ld_lo - lp)
             z = z_lo
-            psi = psi_lo
+        ld, psi = _log_density(fam, z)
+        e = math.exp(log1ml + ld - lp)
+        if side == 1:
+            e = -e
         if e == 0.0:
             continue
         v0 -= e / sig

@@ -256,8 +256,11 @@ def fit(
     def center_s() -> float:
         return float(np.mean(nu)) if kappa_s > 0 else 0.0
 
-    def evaluate() -> tuple[float, float, NDArray[np.float64], dict[str, NDArray[np.float64]]]:
-        d = kern.rating_derivatives(fam, psi, rho, dlt, nu, j, i, r, tau, lam, use_lapse, K)
+    def evaluate(d: NDArray[np.float64] | None = None
+                 ) -> tuple[float, float, NDArray[np.float64], dict[str, NDArray[np.float64]]]:
+        """NLL, objective, per-rating derivatives ``d`` (computed unless given) and gradient."""
+        if d is None:
+            d = kern.rating_derivatives(fam, psi, rho, dlt, nu, j, i, r, tau, lam, use_lapse, K)
         nll = float(np.sum(d[:, 0]))
         pen = 0.5 * kappa * float(np.sum((rho - center()) ** 2)) if kappa > 0 else 0.0
         pen += 0.5 * kappa_s * float(np.sum((nu - center_s()) ** 2))
@@ -329,11 +332,12 @@ def fit(
                             K, ambiguity, kappa, center(), *psi_box)
             kern.block_pass(fam, dlt, nu, psi, rho, ptr_i, order_i, j, r, tau, lam, use_lapse,
                             K, not common, kappa_s, center_s(), *dlt_box)
+            at_shared = None
             if common or use_lapse:
-                lam = _shared_step(fam, psi, rho, dlt, nu, j, i, r, tau, lam, use_lapse, K,
-                                   common, kappa, center(), (ls_lo, ls_hi))
+                lam, at_shared = _shared_step(fam, psi, rho, dlt, nu, j, i, r, tau, lam,
+                                              use_lapse, K, common, (ls_lo, ls_hi))
             previous = obj
-            nll, obj, d, g = evaluate()
+            nll, obj, d, g = evaluate(at_shared)
             # a safeguarded Anderson step: kept only where it lowers the objective further
             gx = pack()
             xa = accel.step(x, gx)
@@ -431,10 +435,11 @@ def _free(g: NDArray[np.float64], x: NDArray[np.float64], lo: float, hi: float
 def _shared_step(fam: int, psi: NDArray[np.float64], rho: NDArray[np.float64],
                  dlt: NDArray[np.float64], nu: NDArray[np.float64], j: NDArray[np.int64],
                  i: NDArray[np.int64], r: NDArray[np.int64], tau: NDArray[np.float64],
-                 lam: float, use_lapse: bool, K: int, common: bool, kappa: float,
-                 center: float, ls_box: tuple[float, float]) -> float:
+                 lam: float, use_lapse: bool, K: int, common: bool,
+                 ls_box: tuple[float, float]) -> tuple[float, NDArray[np.float64]]:
     """One projected Newton step with backtracking on the shared (common log υ, λ); the common
-    log υ is updated in place in ``nu``; returns the new λ."""
+    log υ is updated in place in ``nu``; returns the new λ and the per-rating derivatives
+    (:func:`~ratingdist._kernels.subjects.rating_derivatives`) there."""
     def total(lam_: float) -> tuple[float, NDArray[np.float64]]:
         d = kern.rating_derivatives(fam, psi, rho, dlt, nu, j, i, r, tau, lam_, use_lapse, K)
         return float(np.sum(d[:, 0])), d
@@ -471,13 +476,13 @@ def _shared_step(fam: int, psi: NDArray[np.float64], rho: NDArray[np.float64],
         if common:
             nu[:] = vals["nu"]
         lam_new = float(vals.get("lam", lam))
-        f1, _ = total(lam_new)
+        f1, d1 = total(lam_new)
         if f1 <= f0:
-            return lam_new
+            return lam_new, d1
         t *= 0.5
     if common:
         nu[:] = x0[0]
-    return lam
+    return lam, d
 
 
 def _standard_errors(d: NDArray[np.float64], j: NDArray[np.int64], i: NDArray[np.int64],
