@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import re
 import subprocess
@@ -62,6 +63,37 @@ def count_table(tmp_path):
 
 
 # -- compare and fit -------------------------------------------------------------------------
+class _Terminal(io.StringIO):
+    """A stderr that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+#: The note of a first fit that compiles the kernels.
+COMPILING = "ratingdist: compiling kernels on first use (once, about 10 s)...\n"
+
+
+@pytest.mark.parametrize(("tty", "compiled", "note"), [
+    (True, False, COMPILING), (True, True, ""), (False, False, ""), (False, True, ""),
+])
+def test_compile_note_only_on_a_terminal_and_only_before_the_cache_holds_the_kernels(
+    count_table, monkeypatch, capsys, tty, compiled, note
+):
+    monkeypatch.setattr(rd.fitting, "kernels_compiled", lambda: compiled)
+    err = _Terminal() if tty else io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    assert main(["compare", str(count_table), "--families", "normal", "--no-progress"]) == 0
+    assert err.getvalue() == note
+    assert "normal" in capsys.readouterr().out
+
+
+def test_kernels_compiled_after_a_fit_of_every_family():
+    """Every fitting kernel has run in this process, so Numba's on-disk cache holds it."""
+    rd.fit_all(np.array([[0, 1, 5, 3, 1], [2, 0, 0, 0, 7]]))
+    assert rd.fitting.kernels_compiled()
+
+
 @pytest.mark.data
 def test_compare_prints_one_row_per_family(vqeg, capsys):
     assert main(["compare", "vqeg-hdtv", "--families", "normal", "gsd"]) == 0

@@ -289,3 +289,10 @@ def fit_gsd(counts, K, maxit):
     conv = np.empty(n, dtype=np.bool_)
     run_rows(_fit_gsd_rows, n, counts, int(K), int(maxit), params, logp_out, nll, iters, conv)
     return params, logp_out, nll, iters, conv
+
+
+#: The Numba entry points that a fit of every family runs (their callees are cached with them).
+FIT_KERNELS = (
+    _logpmf_theta_rows, moment_starts, _fit_theta_rows, sample_mean_shape, _fit_maxent_rows,
+    _fit_gsd_rows,
+)
