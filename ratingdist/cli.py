@@ -263,18 +263,18 @@ def _fit_families(
     """Fit every family, with a progress bar on stderr (by default only on a terminal)."""
     from .fitting import fit_all
 
-    _note_compilation()
+    _note_compilation(families)
     return fit_all(counts, families, bounds=bounds, progress=progress)
 
 
-def _note_compilation() -> None:
+def _note_compilation(families: Sequence[str]) -> None:
     """One line on stderr, only on a terminal, when the fitting kernels are not yet in Numba's
     on-disk cache and the first fit compiles them (piped or redirected output stays clean)."""
     if not sys.stderr.isatty():
         return
     from .fitting import kernels_compiled
 
-    if not kernels_compiled():
+    if not kernels_compiled(families):
         print("ratingdist: compiling kernels on first use (once, about 10 s)...", file=sys.stderr,
               flush=True)
 

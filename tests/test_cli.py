@@ -80,7 +80,7 @@ COMPILING = "ratingdist: compiling kernels on first use (once, about 10 s)...\n"
 def test_compile_note_only_on_a_terminal_and_only_before_the_cache_holds_the_kernels(
     count_table, monkeypatch, capsys, tty, compiled, note
 ):
-    monkeypatch.setattr(rd.fitting, "kernels_compiled", lambda: compiled)
+    monkeypatch.setattr(rd.fitting, "kernels_compiled", lambda families: compiled)
     err = _Terminal() if tty else io.StringIO()
     monkeypatch.setattr(sys, "stderr", err)
     assert main(["compare", str(count_table), "--families", "normal", "--no-progress"]) == 0
@@ -92,6 +92,7 @@ def test_kernels_compiled_after_a_fit_of_every_family():
     """Every fitting kernel has run in this process, so Numba's on-disk cache holds it."""
     rd.fit_all(np.array([[0, 1, 5, 3, 1], [2, 0, 0, 0, 7]]))
     assert rd.fitting.kernels_compiled()
+    assert rd.fitting.kernels_compiled(["gsd", "beta"])
 
 
 @pytest.mark.data

@@ -291,8 +291,10 @@ def fit_gsd(counts, K, maxit):
     return params, logp_out, nll, iters, conv
 
 
-#: The Numba entry points that a fit of every family runs (their callees are cached with them).
-FIT_KERNELS = (
-    _logpmf_theta_rows, moment_starts, _fit_theta_rows, sample_mean_shape, _fit_maxent_rows,
-    _fit_gsd_rows,
-)
+#: The Numba entry points that a fit runs, by kind of family (their callees are cached with
+#: them).
+FIT_KERNELS = {
+    "quantized": (moment_starts, _fit_theta_rows, _logpmf_theta_rows),
+    "maxent": (_fit_maxent_rows, sample_mean_shape),
+    "gsd": (_fit_gsd_rows,),
+}
