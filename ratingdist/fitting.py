@@ -486,6 +486,13 @@ def compare(results: dict[str, FitResult] | Iterable[FitResult]) -> pd.DataFrame
     return table
 
 
+def kernel_kind(name: str) -> str:
+    """The set of compiled kernels that fitting family ``name`` runs: "quantized" (the five
+    quantized families share them), "maxent" or "gsd"."""
+    fam = family(name)
+    return "maxent" if isinstance(fam, MaxEnt) else "gsd" if isinstance(fam, GSD) else "quantized"
+
+
 def kernels_compiled(families: Iterable[str] | None = None) -> bool:
     """Whether Numba's on-disk cache holds the compiled kernels that fitting ``families`` (all
     by default) runs, so that a first :func:`fit` in this process loads them instead of
@@ -499,11 +506,7 @@ def kernels_compiled(families: Iterable[str] | None = None) -> bool:
     >>> isinstance(kernels_compiled(["normal", "gsd"]), bool)
     True
     """
-    kinds = set()
-    for name in FAMILIES if families is None else families:
-        fam = family(name)
-        kinds.add("maxent" if isinstance(fam, MaxEnt) else "gsd" if isinstance(fam, GSD)
-                  else "quantized")
+    kinds = {kernel_kind(name) for name in (FAMILIES if families is None else families)}
     return cache.on_disk(k for kind in sorted(kinds) for k in batch.FIT_KERNELS[kind])
 
 

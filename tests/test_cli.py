@@ -88,6 +88,33 @@ def test_compile_note_only_on_a_terminal_and_only_before_the_cache_holds_the_ker
     assert "normal" in capsys.readouterr().out
 
 
+def test_first_fit_compiles_the_kinds_fitted_last_in_a_second_process(monkeypatch):
+    from ratingdist import cli
+
+    started = []
+    monkeypatch.setattr(rd.fitting, "kernels_compiled", lambda families: False)
+    monkeypatch.setattr(cli.subprocess, "Popen", lambda args, **kw: started.append(args) or 1)
+    monkeypatch.setattr(cli.os, "cpu_count", lambda: 2)
+    assert cli._prepare_kernels(["normal", "beta", "maxent", "gsd"]) == 1
+    assert started == [[sys.executable, "-m", "ratingdist.precompile", "maxent", "gsd"]]
+    assert cli._prepare_kernels(["gsd", "normal"]) == 1
+    assert started[-1][-1:] == ["normal"]
+    assert cli._prepare_kernels(["normal", "beta"]) is None  # one kind: nothing to share
+    monkeypatch.setattr(cli.os, "cpu_count", lambda: 1)
+    assert cli._prepare_kernels(["normal", "gsd"]) is None
+    monkeypatch.setattr(rd.fitting, "kernels_compiled", lambda families: True)
+    monkeypatch.setattr(cli.os, "cpu_count", lambda: 2)
+    assert cli._prepare_kernels(["normal", "gsd"]) is None
+    assert len(started) == 2
+
+
+def test_precompile_fits_the_probe_with_the_families_named():
+    from ratingdist import precompile
+
+    assert precompile.main(["maxent", "gsd"]) == 0
+    assert rd.fitting.kernels_compiled(["maxent", "gsd"])
+
+
 def test_kernels_compiled_after_a_fit_of_every_family():
     """Every fitting kernel has run in this process, so Numba's on-disk cache holds it."""
     rd.fit_all(np.array([[0, 1, 5, 3, 1], [2, 0, 0, 0, 7]]))
