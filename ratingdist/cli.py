@@ -35,6 +35,7 @@ import glob
 import json
 import os
 import re
+import subprocess
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -263,7 +264,38 @@ def _fit_families(
     """Fit every family, with a progress bar on stderr (by default only on a terminal)."""
     from .fitting import fit_all
 
-    return fit_all(counts, families, bounds=bounds, progress=progress)
+    helper = _prepare_kernels(families)
+    try:
+        return fit_all(counts, families, bounds=bounds, progress=progress)
+    finally:
+        if helper is not None:  # done, or redundant once the fits have compiled everything
+            helper.kill()
+            helper.wait()
+
+
+def _prepare_kernels(families: Sequence[str]) -> subprocess.Popen | None:
+    """Before a first fit whose kernels are not yet in Numba's on-disk cache: one line on
+    stderr, only on a terminal (piped or redirected output stays clean); and, with two or more
+    cores and more than one kind of kernels to compile, a ``ratingdist.precompile`` process
+    that compiles the kinds fitted last into the cache meanwhile. Returns that process."""
+    from .fitting import kernel_kind, kernels_compiled
+
+    pending = [name for name in families if not kernels_compiled([name])]
+    if not pending:
+        return None
+    if sys.stderr.isatty():
+        print("ratingdist: compiling kernels on first use (once, about 10 s)...", file=sys.stderr,
+              flush=True)
+    later = [name for name in pending if kernel_kind(name) != kernel_kind(pending[0])]
+    if not later or (os.cpu_count() or 1) < 2:
+        return None
+    root = str(Path(__file__).resolve().parents[1])  # this package, however it was found
+    path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
+    return subprocess.Popen(
+        [sys.executable, "-m", "ratingdist.precompile", *later], stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": path},
+    )
 
 
 def _probability(text: str) -> float:

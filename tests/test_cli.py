@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import re
 import subprocess
@@ -62,6 +63,65 @@ def count_table(tmp_path):
 
 
 # -- compare and fit -------------------------------------------------------------------------
+class _Terminal(io.StringIO):
+    """A stderr that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+#: The note of a first fit that compiles the kernels.
+COMPILING = "ratingdist: compiling kernels on first use (once, about 10 s)...\n"
+
+
+@pytest.mark.parametrize(("tty", "compiled", "note"), [
+    (True, False, COMPILING), (True, True, ""), (False, False, ""), (False, True, ""),
+])
+def test_compile_note_only_on_a_terminal_and_only_before_the_cache_holds_the_kernels(
+    count_table, monkeypatch, capsys, tty, compiled, note
+):
+    monkeypatch.setattr(rd.fitting, "kernels_compiled", lambda families: compiled)
+    err = _Terminal() if tty else io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    assert main(["compare", str(count_table), "--families", "normal", "--no-progress"]) == 0
+    assert err.getvalue() == note
+    assert "normal" in capsys.readouterr().out
+
+
+def test_first_fit_compiles_the_kinds_fitted_last_in_a_second_process(monkeypatch):
+    from ratingdist import cli
+
+    started = []
+    monkeypatch.setattr(rd.fitting, "kernels_compiled", lambda families: False)
+    monkeypatch.setattr(cli.subprocess, "Popen", lambda args, **kw: started.append(args) or 1)
+    monkeypatch.setattr(cli.os, "cpu_count", lambda: 2)
+    assert cli._prepare_kernels(["normal", "beta", "maxent", "gsd"]) == 1
+    assert started == [[sys.executable, "-m", "ratingdist.precompile", "maxent", "gsd"]]
+    assert cli._prepare_kernels(["gsd", "normal"]) == 1
+    assert started[-1][-1:] == ["normal"]
+    assert cli._prepare_kernels(["normal", "beta"]) is None  # one kind: nothing to share
+    monkeypatch.setattr(cli.os, "cpu_count", lambda: 1)
+    assert cli._prepare_kernels(["normal", "gsd"]) is None
+    monkeypatch.setattr(rd.fitting, "kernels_compiled", lambda families: True)
+    monkeypatch.setattr(cli.os, "cpu_count", lambda: 2)
+    assert cli._prepare_kernels(["normal", "gsd"]) is None
+    assert len(started) == 2
+
+
+def test_precompile_fits_the_probe_with_the_families_named():
+    from ratingdist import precompile
+
+    assert precompile.main(["maxent", "gsd"]) == 0
+    assert rd.fitting.kernels_compiled(["maxent", "gsd"])
+
+
+def test_kernels_compiled_after_a_fit_of_every_family():
+    """Every fitting kernel has run in this process, so Numba's on-disk cache holds it."""
+    rd.fit_all(np.array([[0, 1, 5, 3, 1], [2, 0, 0, 0, 7]]))
+    assert rd.fitting.kernels_compiled()
+    assert rd.fitting.kernels_compiled(["gsd", "beta"])
+
+
 @pytest.mark.data
 def test_compare_prints_one_row_per_family(vqeg, capsys):
     assert main(["compare", "vqeg-hdtv", "--families", "normal", "gsd"]) == 0

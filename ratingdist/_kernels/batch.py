@@ -289,3 +289,12 @@ def fit_gsd(counts, K, maxit):
     conv = np.empty(n, dtype=np.bool_)
     run_rows(_fit_gsd_rows, n, counts, int(K), int(maxit), params, logp_out, nll, iters, conv)
     return params, logp_out, nll, iters, conv
+
+
+#: The Numba entry points that a fit runs, by kind of family (their callees are cached with
+#: them).
+FIT_KERNELS = {
+    "quantized": (moment_starts, _fit_theta_rows, _logpmf_theta_rows),
+    "maxent": (_fit_maxent_rows, sample_mean_shape),
+    "gsd": (_fit_gsd_rows,),
+}
