@@ -256,9 +256,10 @@ class PredictiveExperiment:
 
 
 def _se(x: NDArray[np.float64]) -> float:
-    """Standard error of the mean; NaN for fewer than two or non-finite values."""
+    """Standard error of the mean; inf for fewer than two values or where some value is
+    infinite (the mean is then infinite too, or undetermined)."""
     if len(x) < 2 or not np.all(np.isfinite(x)):
-        return float("nan")
+        return float("inf")
     return float(x.std(ddof=1) / np.sqrt(len(x)))
 
 
