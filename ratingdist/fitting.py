@@ -39,6 +39,7 @@ import math
 import re
 import sys
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +49,7 @@ from numpy.typing import ArrayLike, NDArray
 from . import _likelihood as gof
 from . import scale
 from ._kernels import batch, cache
+from ._unique import unique_rows
 from .csvtext import read_csv_as_written
 from .data import RatingCounts
 from .families import FAMILIES, Family, QuantizedFamily, family
@@ -419,14 +421,19 @@ def fit(
         raise ValueError(f"prob_floor must be in [0, 1/K), got {prob_floor!r}")
     c = rc.counts.astype(np.float64) + pseudo_counts
     if isinstance(fam, MaxEnt):
-        parts = _fit_maxent(fam, c, K)
+        strategy = _fit_maxent
     elif isinstance(fam, GSD):
-        parts = _fit_gsd(fam, c, K)
+        strategy = _fit_gsd
     elif isinstance(fam, QuantizedFamily):
-        parts = _fit_quantized(fam, c, K, bounds)
+        strategy = partial(_fit_quantized, bounds=bounds)
     else:
         raise TypeError(f"cannot fit family {fam!r}")
-    params, probs, logp, iterations, converged, limit, at_bound = parts
+    # every row is fitted on its own: identical rows are fitted once and the results scattered
+    first, inverse = unique_rows(c)
+    parts = strategy(fam, c[first], K)
+    params, probs, logp, iterations, converged, limit, at_bound = (
+        part[inverse] for part in parts
+    )
     if prob_floor > 0:
         probs = (1.0 - K * prob_floor) * probs + prob_floor
     return FitResult(

@@ -223,3 +223,24 @@ def test_fit_all_shows_a_progress_bar_only_when_asked(capsys):
     assert capsys.readouterr().err == ""  # None: only on a terminal (pytest's stderr is none)
     for name in shown:
         np.testing.assert_array_equal(shown[name].params, quiet[name].params)
+
+
+@pytest.mark.parametrize("name", rd.FAMILIES)
+@pytest.mark.parametrize("bounds", ["natural", "reference"])
+def test_repeated_rows_fit_as_each_row_alone(name, bounds):
+    """Identical rows are fitted once and the result copied: every output is bit for bit that
+    of fitting the row on its own, also for rows that differ only in one count."""
+    from tests.adversarial import make_catalog
+
+    counts, _ = make_catalog(60, seed=11)
+    rows = np.vstack([counts, counts[::-1], counts[:5] + np.eye(5, dtype=np.int64)[4]])
+    res = rd.fit(rows, name, bounds=bounds)
+    for i in (0, 7, 23, 59, 60, 64, 119, 120, 124):
+        alone = rd.fit(rows[i : i + 1], name, bounds=bounds)
+        np.testing.assert_array_equal(res.params[i], alone.params[0])
+        np.testing.assert_array_equal(res.probs[i], alone.probs[0])
+        np.testing.assert_array_equal(res.nll[i], alone.nll[0])
+        assert res.iterations[i] == alone.iterations[0]
+        assert res.converged[i] == alone.converged[0]
+        assert res.limit[i] == alone.limit[0]
+        assert res.at_bound[i] == alone.at_bound[0]

@@ -32,7 +32,7 @@ from .codes import BETA, KUMARASWAMY, KUMARASWAMY_CENTRED, NORMAL
 from .special import (
     NAN,
     log1mexp,
-    log_betainc_with_grad_psi,
+    log_betainc_with_grad_cached,
     log_expit,
     log_ndtr,
     logsubexp,
@@ -92,7 +92,8 @@ def threshold_terms(fam, th0, th1, g, g_ref):
         a = math.exp(th0)
         b = math.exp(th1)
         # log_betainc_with_grad without its entry point (one compiled level fewer)
-        lf, ls, dfa, dfb, dsa, dsb = log_betainc_with_grad_psi(g, a, b, NAN, NAN, NAN)
+        r = log_betainc_with_grad_cached(g, a, b, NAN, NAN, NAN, NAN)
+        lf, ls, dfa, dfb, dsa, dsb = r[0], r[1], r[2], r[3], r[4], r[5]
         return lf, ls, a * dfa, b * dfb, a * dsa, b * dsb
     if fam == KUMARASWAMY or fam == KUMARASWAMY_CENTRED:
         h, dh = kumaraswamy_h(th0, g)
@@ -120,8 +121,21 @@ def quantized_logp(fam, th0, th1, g, K, logp, dlogp):
     p_dls0 = 0.0
     p_dls1 = 0.0
     g_ref = g[K - 1] if g.shape[0] >= K else 0.0
+    # beta: the digamma differences of log_betainc_with_grad depend on (a, b) only, one pair
+    # per side of the mode, computed once for all thresholds
+    a = math.exp(th0)
+    b = math.exp(th1)
+    p1 = np.nan
+    p2 = np.nan
+    q1 = np.nan
+    q2 = np.nan
     for k in range(K):
-        if k < K - 1:
+        if k < K - 1 and fam == BETA:
+            lf, ls, dfa, dfb, dsa, dsb, p1, p2, q1, q2 = log_betainc_with_grad_cached(
+                g[k], a, b, p1, p2, q1, q2
+            )
+            dlf0, dlf1, dls0, dls1 = a * dfa, b * dfb, a * dsa, b * dsb
+        elif k < K - 1:
             lf, ls, dlf0, dlf1, dls0, dls1 = threshold_terms(fam, th0, th1, g[k], g_ref)
         else:
             lf, ls, dlf0, dlf1, dls0, dls1 = 0.0, _NEG_INF, 0.0, 0.0, 0.0, 0.0

@@ -962,6 +962,72 @@ def _asym_grad(x, a, b):
 
 
 @register_jitable(cache=True, fastmath=False, nogil=True, error_model="numpy")
+def log_betainc_with_grad_cached(x, a, b, p1, p2, q1, q2):
+    """:func:`log_betainc_with_grad` at several x for the same (a, b), sharing the x-free terms.
+
+    The derivatives on the continued-fraction side need two digamma differences that depend on
+    (a, b) only: ``p1 = ψ(a+b) − ψ(a+1)``, ``p2 = ψ(a+b) − ψ(b)`` where I is the side evaluated,
+    ``q1 = ψ(a+b) − ψ(b+1)``, ``q2 = ψ(a+b) − ψ(a)`` where 1 − I is. Pass NaN for those not
+    known yet; they are computed on first use and returned, so that a loop over thresholds
+    computes each pair once (about half the cost of a call where the fraction is short). The
+    six values are those of :func:`log_betainc_with_grad`, bit for bit.
+
+    Returns
+    -------
+    tuple of 10 floats
+        The six values of :func:`log_betainc_with_grad`, then ``(p1, p2, q1, q2)``.
+    """
+    if x != x or a != a or b != b or a <= 0.0 or b <= 0.0 or x < 0.0 or x > 1.0:
+        return NAN, NAN, NAN, NAN, NAN, NAN, p1, p2, q1, q2
+    if x == 0.0:
+        return NINF, 0.0, NINF, _psi_diff(b, a + b, a), 0.0, 0.0, p1, p2, q1, q2
+    if x == 1.0:
+        return 0.0, NINF, 0.0, 0.0, _psi_diff(a, a + b, b), NINF, p1, p2, q1, q2
+    lx, ly = _log_x1mx(x)
+    if x * (a + b + 2.0) < a + 1.0:
+        if a <= SMALL_PARAM and 1.0 - x <= SMALL_PARAM_MAX_Y:
+            lj, dja, djb = _log_complement_small(1.0 - x, a, b)
+            li = log1mexp(lj)
+            r = -math.exp(lj - li)
+            return li, lj, r * dja, r * djb, dja, djb, p1, p2, q1, q2
+        if p1 != p1 or p2 != p2:
+            p1 = _psi_diff(a + 1.0, a + b, b - 1.0)
+            p2 = _psi_diff(b, a + b, a)
+        pa = lx + p1
+        pb = ly + p2
+        lf, ga, gb, k = _cf_grad(x, 1.0 - x, a, b, abs(pa), abs(pb))
+        if k >= CF_MAX_ITER:
+            r6 = _asym_grad(x, a, b)
+            return r6[0], r6[1], r6[2], r6[3], r6[4], r6[5], p1, p2, q1, q2
+        li = min(_log_pref(x, a, b, True) + lf, 0.0)
+        lj = log1mexp(li)
+        dia = pa + ga
+        dib = pb + gb
+        r = -math.exp(li - lj)
+        return li, lj, dia, dib, r * dia, r * dib, p1, p2, q1, q2
+    if b <= SMALL_PARAM and x <= SMALL_PARAM_MAX_Y:
+        li, dib, dia = _log_complement_small(x, b, a)
+        lj = log1mexp(li)
+        r = -math.exp(li - lj)
+        return li, lj, dia, dib, r * dia, r * dib, p1, p2, q1, q2
+    if q1 != q1 or q2 != q2:
+        q1 = _psi_diff(b + 1.0, a + b, a - 1.0)
+        q2 = _psi_diff(a, a + b, b)
+    qb = ly + q1
+    qa = lx + q2
+    lf, gb, ga, k = _cf_grad(1.0 - x, x, b, a, abs(qb), abs(qa))
+    if k >= CF_MAX_ITER:
+        r6 = _asym_grad(x, a, b)
+        return r6[0], r6[1], r6[2], r6[3], r6[4], r6[5], p1, p2, q1, q2
+    lj = min(_log_pref(x, a, b, False) + lf, 0.0)
+    li = log1mexp(lj)
+    dja = qa + ga
+    djb = qb + gb
+    r = -math.exp(lj - li)
+    return li, lj, r * dja, r * djb, dja, djb, p1, p2, q1, q2
+
+
+@register_jitable(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def log_betainc_with_grad_psi(x, a, b, psi_a, psi_b, psi_ab):
     """:func:`log_betainc_with_grad` with the digamma values ψ(a), ψ(b), ψ(a + b) supplied.
 
@@ -973,54 +1039,15 @@ def log_betainc_with_grad_psi(x, a, b, psi_a, psi_b, psi_ab):
     instead of 1e-16 times the difference itself. The values change only at the level of
     rounding (the derivatives' part of the continued fraction's stopping rule).
     """
-    if x != x or a != a or b != b or a <= 0.0 or b <= 0.0 or x < 0.0 or x > 1.0:
-        return NAN, NAN, NAN, NAN, NAN, NAN
-    if x == 0.0:
-        return NINF, 0.0, NINF, _psi_diff(b, a + b, a), 0.0, 0.0
-    if x == 1.0:
-        return 0.0, NINF, 0.0, 0.0, _psi_diff(a, a + b, b), NINF
-    lx, ly = _log_x1mx(x)
-    if x * (a + b + 2.0) < a + 1.0:
-        if a <= SMALL_PARAM and 1.0 - x <= SMALL_PARAM_MAX_Y:
-            lj, dja, djb = _log_complement_small(1.0 - x, a, b)
-            li = log1mexp(lj)
-            r = -math.exp(lj - li)
-            return li, lj, r * dja, r * djb, dja, djb
-        if psi_ab != psi_ab:
-            pa = lx + _psi_diff(a + 1.0, a + b, b - 1.0)
-            pb = ly + _psi_diff(b, a + b, a)
-        else:
-            pa = lx + ((psi_ab - psi_a) - 1.0 / a)
-            pb = ly + (psi_ab - psi_b)
-        lf, ga, gb, k = _cf_grad(x, 1.0 - x, a, b, abs(pa), abs(pb))
-        if k >= CF_MAX_ITER:
-            return _asym_grad(x, a, b)
-        li = min(_log_pref(x, a, b, True) + lf, 0.0)
-        lj = log1mexp(li)
-        dia = pa + ga
-        dib = pb + gb
-        r = -math.exp(li - lj)
-        return li, lj, dia, dib, r * dia, r * dib
-    if b <= SMALL_PARAM and x <= SMALL_PARAM_MAX_Y:
-        li, dib, dia = _log_complement_small(x, b, a)
-        lj = log1mexp(li)
-        r = -math.exp(li - lj)
-        return li, lj, dia, dib, r * dia, r * dib
     if psi_ab != psi_ab:
-        qb = ly + _psi_diff(b + 1.0, a + b, a - 1.0)
-        qa = lx + _psi_diff(a, a + b, b)
+        p1 = p2 = q1 = q2 = NAN
     else:
-        qb = ly + ((psi_ab - psi_b) - 1.0 / b)
-        qa = lx + (psi_ab - psi_a)
-    lf, gb, ga, k = _cf_grad(1.0 - x, x, b, a, abs(qb), abs(qa))
-    if k >= CF_MAX_ITER:
-        return _asym_grad(x, a, b)
-    lj = min(_log_pref(x, a, b, False) + lf, 0.0)
-    li = log1mexp(lj)
-    dja = qa + ga
-    djb = qb + gb
-    r = -math.exp(lj - li)
-    return li, lj, r * dja, r * djb, dja, djb
+        p1 = (psi_ab - psi_a) - 1.0 / a
+        p2 = psi_ab - psi_b
+        q1 = (psi_ab - psi_b) - 1.0 / b
+        q2 = psi_ab - psi_a
+    r = log_betainc_with_grad_cached(x, a, b, p1, p2, q1, q2)
+    return r[0], r[1], r[2], r[3], r[4], r[5]
 
 
 @numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
@@ -1066,7 +1093,8 @@ def log_betainc_with_grad(x, a, b):
     Statistical Software 3(1) (1998); DLMF 8.17.22; DiDonato & Morris (1992), see
     :func:`log_betainc`.
     """
-    return log_betainc_with_grad_psi(x, a, b, NAN, NAN, NAN)
+    r = log_betainc_with_grad_cached(x, a, b, NAN, NAN, NAN, NAN)
+    return r[0], r[1], r[2], r[3], r[4], r[5]
 
 
 @numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
