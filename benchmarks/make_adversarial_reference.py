@@ -1,6 +1,6 @@
 """Rebuild tests/data/adversarial_reference.csv.gz: reference NLLs of the adversarial subset.
 
-For the stimuli of ``tests.adversarial.make_catalog(N, seed=2026)`` (N = 200 by default),
+For the stimuli of ``tests.adversarial.make_catalog(N, seed=2026)`` (N = 2,000 by default),
 every family of ``tests.reference.FAMILIES`` and both bounds modes, the reference NLL is the
 minimum of
 
@@ -10,7 +10,7 @@ minimum of
   mode and for normal, logistic, maxent and GSD in the reference box (a, b <= 20 and s <= 20 keep
   beta, Kumaraswamy and logit-logistic away from point masses).
 
-Run: ``PYTHONPATH=. python benchmarks/make_adversarial_reference.py [--n 200] [--starts 16]
+Run: ``PYTHONPATH=. python benchmarks/make_adversarial_reference.py [--n 2000] [--starts 16]
 [--jobs 2]``.
 """
 
@@ -54,7 +54,7 @@ def reference_nll(task: tuple[np.ndarray, str, str, int]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--n", type=int, default=200)
+    parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--starts", type=int, default=16)
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
