@@ -42,7 +42,7 @@ import numpy as np
 from .codes import BETA, KUMARASWAMY, KUMARASWAMY_CENTRED, LOGISTIC, LOGIT_LOGISTIC, NORMAL
 from .quantized import kumaraswamy_h, threshold_terms
 from .solver import family_logp
-from .special import digamma, log_betainc_with_grad_psi
+from .special import NO_CONSTANTS, betainc_constants, log_betainc_with_grad_psi
 
 _SQRT3_OVER_PI = math.sqrt(3.0) / math.pi
 _GUMBEL_SD = math.pi / math.sqrt(6.0)
@@ -88,11 +88,12 @@ def moment_start(fam, psi, var, K, aux):
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def _tails(fam, th0, th1, g, g_ref, psi_a, psi_b, psi_ab):
+def _tails(fam, th0, th1, g, g_ref, consts):
     """(F, S, ∂F/∂θ₀, ∂F/∂θ₁, ∂S/∂θ₀, ∂S/∂θ₁) at one threshold g (transformed as in
     ``quantized``); direct formulas for the location-scale latents, the incomplete beta with
-    the digamma values ψ(a), ψ(b), ψ(a + b) of the caller for beta (the derivatives enter
-    only the Jacobian, ``special.log_betainc_with_grad_psi``), else from the log-space terms of
+    the x-free terms ``special.betainc_constants`` of the caller for beta (ψ(a), ψ(b),
+    ψ(a + b), which enter only the Jacobian, and the log gamma terms of the prefactor;
+    ``special.log_betainc_with_grad_psi``), else from the log-space terms of
     ``quantized.threshold_terms``."""
     if fam == NORMAL or fam == LOGISTIC or fam == LOGIT_LOGISTIC:
         sigma = math.exp(th1)
@@ -114,7 +115,7 @@ def _tails(fam, th0, th1, g, g_ref, psi_a, psi_b, psi_ab):
     if fam == BETA:
         a = math.exp(th0)
         b = math.exp(th1)
-        lf, ls, dfa, dfb, dsa, dsb = log_betainc_with_grad_psi(g, a, b, psi_a, psi_b, psi_ab)
+        lf, ls, dfa, dfb, dsa, dsb = log_betainc_with_grad_psi(g, a, b, consts)
         big_f = math.exp(lf)
         big_s = math.exp(ls)
         return (big_f, big_s, big_f * (a * dfa), big_f * (b * dfb), big_s * (a * dsa),
@@ -194,15 +195,11 @@ def residual(fam, th0, th1, g, K, psi, target):
     pf1 = 0.0
     ps0 = 0.0
     ps1 = 0.0
-    psi_a = psi_b = psi_ab = math.nan
-    if fam == BETA:  # once per evaluation instead of two digamma differences per threshold
-        a_ = math.exp(th0)
-        b_ = math.exp(th1)
-        psi_a = digamma(a_)
-        psi_b = digamma(b_)
-        psi_ab = digamma(a_ + b_)
+    consts = NO_CONSTANTS
+    if fam == BETA:  # digamma and log gamma values once per evaluation, not per threshold
+        consts = betainc_constants(math.exp(th0), math.exp(th1))
     for i in range(1, K):
-        f, s, f0, f1, s0, s1 = _tails(fam, th0, th1, g[i - 1], g_ref, psi_a, psi_b, psi_ab)
+        f, s, f0, f1, s0, s1 = _tails(fam, th0, th1, g[i - 1], g_ref, consts)
         if i < j:
             sm += f
             sm0 += f0

@@ -30,7 +30,7 @@ from numba.extending import register_jitable
 
 from .codes import BETA, KUMARASWAMY, KUMARASWAMY_CENTRED, NORMAL
 from .special import (
-    NAN,
+    NO_CONSTANTS,
     log1mexp,
     log_betainc_with_grad_psi,
     log_expit,
@@ -92,7 +92,7 @@ def threshold_terms(fam, th0, th1, g, g_ref):
         a = math.exp(th0)
         b = math.exp(th1)
         # log_betainc_with_grad without its entry point (one compiled level fewer)
-        lf, ls, dfa, dfb, dsa, dsb = log_betainc_with_grad_psi(g, a, b, NAN, NAN, NAN)
+        lf, ls, dfa, dfb, dsa, dsb = log_betainc_with_grad_psi(g, a, b, NO_CONSTANTS)
         return lf, ls, a * dfa, b * dfb, a * dsa, b * dsb
     if fam == KUMARASWAMY or fam == KUMARASWAMY_CENTRED:
         h, dh = kumaraswamy_h(th0, g)

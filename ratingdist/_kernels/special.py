@@ -961,17 +961,80 @@ def _asym_grad(x, a, b):
     return li, lj, dia * ei, dib * ei, -dia * ej, -dib * ej
 
 
-@register_jitable(cache=True, fastmath=False, nogil=True, error_model="numpy")
-def log_betainc_with_grad_psi(x, a, b, psi_a, psi_b, psi_ab):
-    """:func:`log_betainc_with_grad` with the digamma values ψ(a), ψ(b), ψ(a + b) supplied.
+#: Constants of :func:`log_betainc_with_grad_psi` that it computes itself at every x.
+NO_CONSTANTS = (NAN, NAN, NAN, NAN, NAN, NAN, NAN)
 
-    With ``psi_ab`` NaN the digamma differences are taken without cancellation
-    (:func:`digamma_diff`), which is :func:`log_betainc_with_grad`. Otherwise they are the
-    differences of the supplied values (ψ(a + 1) = ψ(a) + 1/a), for callers that evaluate many
-    x at one (a, b), need the values exactly but the derivatives only to a few digits fewer
-    (a Newton Jacobian): the absolute error of a difference is about 1e-16·(|ψ(a + b)| + 1/a)
-    instead of 1e-16 times the difference itself. The values change only at the level of
-    rounding (the derivatives' part of the continued fraction's stopping rule).
+
+@register_jitable(cache=True, fastmath=False, nogil=True, error_model="numpy")
+def betainc_constants(a, b):
+    r"""The x-free terms of :func:`log_betainc_with_grad_psi` at (a, b), for callers that
+    evaluate many x at one (a, b): ``(ψ(a), ψ(b), ψ(a + b), l_a, l_b, c_a, c_b)``.
+
+    The log prefactor of :func:`_log_pref` is ``a(log x + l_a) + b(log(1 − x) + l_b) + c``
+    with ``c = c_a`` (divided by a) or ``c_b`` (by b), the same terms in the same cases:
+
+    * a, b < 10: ``l_a = l_b = 0``, ``c_a = log Γ(a+b) − log Γ(a+1) − log Γ(b)``,
+      ``c_b = log Γ(a+b) − log Γ(a) − log Γ(b+1)``;
+    * a < 10 <= b: ``l_a = log b``, ``l_b = 0``, ``c_a = M − log Γ(a+1)``,
+      ``c_b = M − log Γ(a) − log b`` with ``M = (a+b−½) log1p(a/b) − a − δ(b) + δ(a+b)``
+      (δ the Stirling remainder, :func:`stirling_corr`), and symmetrically for b < 10 <= a;
+    * a, b >= 10: ``l_a`` is NaN and the prefactor is ``c − E(x)`` (:func:`_kl_exponent`),
+      ``c_a = ½ log(ab/(a+b)) − ½ log 2π − (δ(a) + δ(b) − δ(a+b)) − log a`` (c_b: − log b).
+
+    References
+    ----------
+    A. R. DiDonato & A. H. Morris, ACM TOMS 18 (1992) 360-373 (functions BRCOMP, BETALN).
+    """
+    s = a + b
+    psi_a = digamma(a)
+    psi_b = digamma(b)
+    psi_ab = digamma(s)
+    if a >= 10.0 and b >= 10.0:
+        r = (
+            0.5 * (math.log(a) - math.log1p(a / b))
+            - HALF_LOG_2PI
+            - (stirling_corr(a) + stirling_corr(b) - stirling_corr(s))
+        )
+        return psi_a, psi_b, psi_ab, NAN, NAN, r - math.log(a), r - math.log(b)
+    if a < 10.0 and b < 10.0:
+        lg = math.lgamma(s)
+        return (psi_a, psi_b, psi_ab, 0.0, 0.0, lg - math.lgamma(a + 1.0) - math.lgamma(b),
+                lg - math.lgamma(a) - math.lgamma(b + 1.0))
+    if a < b:
+        m = (s - 0.5) * math.log1p(a / b) - a - stirling_corr(b) + stirling_corr(s)
+        return (psi_a, psi_b, psi_ab, math.log(b), 0.0, m - math.lgamma(a + 1.0),
+                m - math.lgamma(a) - math.log(b))
+    m = (s - 0.5) * math.log1p(b / a) - b - stirling_corr(a) + stirling_corr(s)
+    return (psi_a, psi_b, psi_ab, 0.0, math.log(a), m - math.lgamma(b) - math.log(a),
+            m - math.lgamma(b + 1.0))
+
+
+@register_jitable(cache=True, fastmath=False, nogil=True, error_model="numpy")
+def _log_pref_at(x, a, b, lx, ly, div_by_a, consts):
+    """:func:`_log_pref` from ``log x, log(1 − x)`` and :func:`betainc_constants`, or
+    computed in full where those are :data:`NO_CONSTANTS`."""
+    la = consts[3]
+    if consts[0] != consts[0]:
+        return _log_pref(x, a, b, div_by_a)
+    c = consts[5] if div_by_a else consts[6]
+    if la != la:
+        return c - _kl_exponent(x, a, b, lx, ly)[0]
+    return a * (lx + la) + b * (ly + consts[4]) + c
+
+
+@register_jitable(cache=True, fastmath=False, nogil=True, error_model="numpy")
+def log_betainc_with_grad_psi(x, a, b, consts):
+    """:func:`log_betainc_with_grad` with the x-free terms at (a, b) supplied.
+
+    With ``consts`` :data:`NO_CONSTANTS` the digamma differences are taken without
+    cancellation (:func:`digamma_diff`) and the prefactor in full, which is
+    :func:`log_betainc_with_grad`. Otherwise ``consts`` are :func:`betainc_constants` at
+    (a, b), for callers that evaluate many x at one (a, b) and need the values exactly but the
+    derivatives only to a few digits fewer (a Newton Jacobian): the digamma differences are
+    those of ψ(a), ψ(b), ψ(a + b) (ψ(a + 1) = ψ(a) + 1/a), with an absolute error of about
+    1e-16·(|ψ(a + b)| + 1/a) instead of 1e-16 times the difference itself, and the values
+    change only at the level of rounding (the log gamma terms are summed in another order; the
+    derivatives' part of the continued fraction's stopping rule).
     """
     if x != x or a != a or b != b or a <= 0.0 or b <= 0.0 or x < 0.0 or x > 1.0:
         return NAN, NAN, NAN, NAN, NAN, NAN
@@ -979,6 +1042,9 @@ def log_betainc_with_grad_psi(x, a, b, psi_a, psi_b, psi_ab):
         return NINF, 0.0, NINF, _psi_diff(b, a + b, a), 0.0, 0.0
     if x == 1.0:
         return 0.0, NINF, 0.0, 0.0, _psi_diff(a, a + b, b), NINF
+    psi_a = consts[0]
+    psi_b = consts[1]
+    psi_ab = consts[2]
     lx, ly = _log_x1mx(x)
     if x * (a + b + 2.0) < a + 1.0:
         if a <= SMALL_PARAM and 1.0 - x <= SMALL_PARAM_MAX_Y:
@@ -986,7 +1052,7 @@ def log_betainc_with_grad_psi(x, a, b, psi_a, psi_b, psi_ab):
             li = log1mexp(lj)
             r = -math.exp(lj - li)
             return li, lj, r * dja, r * djb, dja, djb
-        if psi_ab != psi_ab:
+        if psi_a != psi_a:
             pa = lx + _psi_diff(a + 1.0, a + b, b - 1.0)
             pb = ly + _psi_diff(b, a + b, a)
         else:
@@ -995,7 +1061,7 @@ def log_betainc_with_grad_psi(x, a, b, psi_a, psi_b, psi_ab):
         lf, ga, gb, k = _cf_grad(x, 1.0 - x, a, b, abs(pa), abs(pb))
         if k >= CF_MAX_ITER:
             return _asym_grad(x, a, b)
-        li = min(_log_pref(x, a, b, True) + lf, 0.0)
+        li = min(_log_pref_at(x, a, b, lx, ly, True, consts) + lf, 0.0)
         lj = log1mexp(li)
         dia = pa + ga
         dib = pb + gb
@@ -1006,7 +1072,7 @@ def log_betainc_with_grad_psi(x, a, b, psi_a, psi_b, psi_ab):
         lj = log1mexp(li)
         r = -math.exp(li - lj)
         return li, lj, dia, dib, r * dia, r * dib
-    if psi_ab != psi_ab:
+    if psi_a != psi_a:
         qb = ly + _psi_diff(b + 1.0, a + b, a - 1.0)
         qa = lx + _psi_diff(a, a + b, b)
     else:
@@ -1015,7 +1081,7 @@ def log_betainc_with_grad_psi(x, a, b, psi_a, psi_b, psi_ab):
     lf, gb, ga, k = _cf_grad(1.0 - x, x, b, a, abs(qb), abs(qa))
     if k >= CF_MAX_ITER:
         return _asym_grad(x, a, b)
-    lj = min(_log_pref(x, a, b, False) + lf, 0.0)
+    lj = min(_log_pref_at(x, a, b, lx, ly, False, consts) + lf, 0.0)
     li = log1mexp(lj)
     dja = qa + ga
     djb = qb + gb
@@ -1066,7 +1132,7 @@ def log_betainc_with_grad(x, a, b):
     Statistical Software 3(1) (1998); DLMF 8.17.22; DiDonato & Morris (1992), see
     :func:`log_betainc`.
     """
-    return log_betainc_with_grad_psi(x, a, b, NAN, NAN, NAN)
+    return log_betainc_with_grad_psi(x, a, b, NO_CONSTANTS)
 
 
 @numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
