@@ -213,8 +213,8 @@ def evaluations(fam, psi, var, g, K, table, per_unit, tau_lo, tau_step):
         wa = np.empty(4)
         wb = np.empty(4)
         tau = log_odds_target(psi[i], var[i], K)
-        t0, t1, _, _ = table_start(table, per_unit, tau_lo, tau_step, psi[i], tau, wa, wb)
-        out[i] = newton(fam, t0, t1, g, K, psi[i], tau, MAXIT)[3]
+        t0, t1, jac, _, _ = table_start(table, per_unit, tau_lo, tau_step, psi[i], tau, wa, wb)
+        out[i] = newton(fam, t0, t1, g, K, psi[i], tau, MAXIT, jac)[3]
     return out.mean()
 
 

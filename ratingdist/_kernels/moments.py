@@ -42,7 +42,12 @@ import numpy as np
 from .codes import BETA, KUMARASWAMY, KUMARASWAMY_CENTRED, LOGISTIC, LOGIT_LOGISTIC, NORMAL
 from .quantized import kumaraswamy_h, threshold_terms
 from .solver import family_logp
-from .special import digamma, log_betainc_with_grad_psi
+from .special import (
+    NO_CONSTANTS,
+    betainc_constants,
+    log_betainc_both_at,
+    log_betainc_with_grad_psi,
+)
 
 _SQRT3_OVER_PI = math.sqrt(3.0) / math.pi
 _GUMBEL_SD = math.pi / math.sqrt(6.0)
@@ -59,6 +64,10 @@ _LM_RETRIES = 12
 QUADRATIC = 1e-7
 #: Stages of the continuation fallback.
 _STAGES = 8
+#: Jacobian argument of :func:`newton` that has it evaluate the Jacobian at the start.
+NO_JACOBIAN = (math.nan, math.nan, math.nan, math.nan)
+#: Channels of a table of :func:`build_table`: θ₀, θ₁ and the Jacobian ∂r/∂θ there.
+_CHANNELS = 6
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -88,12 +97,14 @@ def moment_start(fam, psi, var, K, aux):
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def _tails(fam, th0, th1, g, g_ref, psi_a, psi_b, psi_ab):
+def _tails(fam, th0, th1, g, g_ref, consts, grad):
     """(F, S, ∂F/∂θ₀, ∂F/∂θ₁, ∂S/∂θ₀, ∂S/∂θ₁) at one threshold g (transformed as in
     ``quantized``); direct formulas for the location-scale latents, the incomplete beta with
-    the digamma values ψ(a), ψ(b), ψ(a + b) of the caller for beta (the derivatives enter
-    only the Jacobian, ``special.log_betainc_with_grad_psi``), else from the log-space terms of
-    ``quantized.threshold_terms``."""
+    the x-free terms ``special.betainc_constants`` of the caller for beta (ψ(a), ψ(b),
+    ψ(a + b), which enter only the Jacobian, and the log gamma terms of the prefactor;
+    ``special.log_betainc_with_grad_psi``), else from the log-space terms of
+    ``quantized.threshold_terms``. Without ``grad`` the beta derivatives are 0 (values only,
+    ``special.log_betainc_both_at``)."""
     if fam == NORMAL or fam == LOGISTIC or fam == LOGIT_LOGISTIC:
         sigma = math.exp(th1)
         z = (g - th0) / sigma
@@ -114,7 +125,10 @@ def _tails(fam, th0, th1, g, g_ref, psi_a, psi_b, psi_ab):
     if fam == BETA:
         a = math.exp(th0)
         b = math.exp(th1)
-        lf, ls, dfa, dfb, dsa, dsb = log_betainc_with_grad_psi(g, a, b, psi_a, psi_b, psi_ab)
+        if not grad:
+            lf, ls = log_betainc_both_at(g, a, b, consts)
+            return math.exp(lf), math.exp(ls), 0.0, 0.0, 0.0, 0.0
+        lf, ls, dfa, dfb, dsa, dsb = log_betainc_with_grad_psi(g, a, b, consts)
         big_f = math.exp(lf)
         big_s = math.exp(ls)
         return (big_f, big_s, big_f * (a * dfa), big_f * (b * dfb), big_s * (a * dsa),
@@ -166,12 +180,13 @@ def _location_scale_cell(fam, th0, th1, g_lo, g_hi):
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def residual(fam, th0, th1, g, K, psi, target):
+def residual(fam, th0, th1, g, K, psi, target, grad):
     """(r₀, r₁) at θ and the Jacobian ∂r/∂θ (module docstring).
 
     Returns (r0, r1, j00, j01, j10, j11, w0, w1); non-finite where a sum underflows. w0 = S₋ and
     w1 = AB/(A + B) convert the residuals to absolute errors: mean − ψ ≈ w0·r0 and
-    variance − v ≈ w1·r1.
+    variance − v ≈ w1·r1. Without ``grad`` the Jacobian is that of the location-scale and
+    Kumaraswamy families, but not computed (and not meaningful) for beta.
     """
     j = min(int(math.floor(psi)), K - 1)  # noqa: RUF046 (Numba typing)
     frac = psi - j
@@ -194,15 +209,11 @@ def residual(fam, th0, th1, g, K, psi, target):
     pf1 = 0.0
     ps0 = 0.0
     ps1 = 0.0
-    psi_a = psi_b = psi_ab = math.nan
-    if fam == BETA:  # once per evaluation instead of two digamma differences per threshold
-        a_ = math.exp(th0)
-        b_ = math.exp(th1)
-        psi_a = digamma(a_)
-        psi_b = digamma(b_)
-        psi_ab = digamma(a_ + b_)
+    consts = NO_CONSTANTS
+    if fam == BETA:  # digamma and log gamma values once per evaluation, not per threshold
+        consts = betainc_constants(math.exp(th0), math.exp(th1), grad)
     for i in range(1, K):
-        f, s, f0, f1, s0, s1 = _tails(fam, th0, th1, g[i - 1], g_ref, psi_a, psi_b, psi_ab)
+        f, s, f0, f1, s0, s1 = _tails(fam, th0, th1, g[i - 1], g_ref, consts, grad)
         if i < j:
             sm += f
             sm0 += f0
@@ -271,7 +282,7 @@ def _unit0(fam, th0, th1):
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def newton(fam, th0, th1, g, K, psi, target, maxit):
+def newton(fam, th0, th1, g, K, psi, target, maxit, jac):
     """Damped Newton for r(θ) = 0 from θ = (th0, th1) (module docstring).
 
     A step is the Newton step J d = −r (λ = 0) or the Levenberg–Marquardt step
@@ -283,6 +294,11 @@ def newton(fam, th0, th1, g, K, psi, target, maxit):
     (next to v_max the middle cells are differences of nearly equal cdf values, whose
     cancellation bounds the relative precision of B).
 
+    ``jac`` is an approximate Jacobian at the start (interpolated in a table of solutions,
+    :func:`table_start`), which saves the derivatives of the first evaluation (the first step
+    is then a chord step), or :data:`NO_JACOBIAN`. The last, unevaluated step is always taken
+    with the Jacobian evaluated at its start.
+
     Returns (th0, th1, converged, evaluations).
     """
     tol0 = 32.0 * _EPS * K
@@ -290,8 +306,16 @@ def newton(fam, th0, th1, g, K, psi, target, maxit):
     stall = math.sqrt(_EPS)
     abs_tol0 = 16.0 * _EPS * K
     abs_tol1 = 16.0 * _EPS * K * K
-    r0, r1, j00, j01, j10, j11, w0, w1 = residual(fam, th0, th1, g, K, psi, target)
     evals = 1
+    if fam == BETA and math.isfinite(jac[0] + jac[1] + jac[2] + jac[3]):
+        r0, r1, j00, j01, j10, j11, w0, w1 = residual(fam, th0, th1, g, K, psi, target, False)
+        if abs(r0) < QUADRATIC and abs(r1) < QUADRATIC:  # the last step needs the exact one
+            r0, r1, j00, j01, j10, j11, w0, w1 = residual(fam, th0, th1, g, K, psi, target, True)
+            evals += 1
+        else:
+            j00, j01, j10, j11 = jac
+    else:
+        r0, r1, j00, j01, j10, j11, w0, w1 = residual(fam, th0, th1, g, K, psi, target, True)
     norm = r0 * r0 + r1 * r1
     if not math.isfinite(norm):
         return th0, th1, False, evals
@@ -329,7 +353,7 @@ def newton(fam, th0, th1, g, K, psi, target, maxit):
                 d1 *= 2.0 / big
             n0 = th0 + d0
             n1 = th1 + d1
-            s0, s1, k00, k01, k10, k11, u0, u1 = residual(fam, n0, n1, g, K, psi, target)
+            s0, s1, k00, k01, k10, k11, u0, u1 = residual(fam, n0, n1, g, K, psi, target, True)
             evals += 1
             ns = s0 * s0 + s1 * s1
             if ns < norm:  # False for NaN
@@ -384,7 +408,8 @@ def _continuation(fam, psi, rho, g, K):
         pm = (1.0 - w) * m0 + w * psi
         pr = (1.0 - w) * rho0 + w * rho
         # τ = log((v − v_min)/(v_max − v)) = log((1 − ρ)/ρ)
-        th0, th1, ok, _ = newton(fam, th0, th1, g, K, pm, math.log1p(-pr) - math.log(pr), MAXIT)
+        th0, th1, ok, _ = newton(fam, th0, th1, g, K, pm, math.log1p(-pr) - math.log(pr), MAXIT,
+                                NO_JACOBIAN)
     return th0, th1, ok
 
 
@@ -397,7 +422,7 @@ def _path(fam, th0, th1, g, K, psi_a, tau_a, psi_b, tau_b):
         w = stage / _STAGES
         th0, th1, ok, _ = newton(
             fam, th0, th1, g, K, (1.0 - w) * psi_a + w * psi_b, (1.0 - w) * tau_a + w * tau_b,
-            MAXIT,
+            MAXIT, NO_JACOBIAN,
         )
         if not ok:
             return th0, th1, False
@@ -407,7 +432,7 @@ def _path(fam, th0, th1, g, K, psi_a, tau_a, psi_b, tau_b):
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def _node(fam, th0, th1, g, K, psi_a, tau_a, psi_b, tau_b):
     """Solve the node (ψ_b, τ_b) from the solution θ at its neighbour (ψ_a, τ_a)."""
-    n0, n1, ok, _ = newton(fam, th0, th1, g, K, psi_b, tau_b, MAXIT)
+    n0, n1, ok, _ = newton(fam, th0, th1, g, K, psi_b, tau_b, MAXIT, NO_JACOBIAN)
     if ok:
         return n0, n1, True
     return _path(fam, th0, th1, g, K, psi_a, tau_a, psi_b, tau_b)
@@ -418,10 +443,11 @@ def build_table(fam, g, K, per_unit, tau_lo, tau_step, n_tau):
     """θ at the nodes ψ_i = 1 + (i + ½)/per_unit, i < (K − 1)·per_unit, and
     τ_j = tau_lo + j·tau_step, j < n_tau, each solved from a solved neighbour: from the middle
     of the central column up and down, then along every row outwards (a continuation over the
-    grid). Returns θ (n_ψ, n_τ, 2) and the flags of the solved nodes; an unsolved node keeps
-    its neighbour's θ."""
+    grid). Returns the table (n_ψ, n_τ, :data:`_CHANNELS`): θ and the Jacobian ∂r/∂θ there
+    (j00, j01, j10, j11, for the chord step of :func:`newton`), and the flags of the solved
+    nodes; an unsolved node keeps its neighbour's θ."""
     n_psi = (K - 1) * per_unit
-    table = np.empty((n_psi, n_tau, 2))
+    table = np.empty((n_psi, n_tau, _CHANNELS))
     ok = np.zeros((n_psi, n_tau), dtype=np.bool_)
     ic = n_psi // 2
     jc = min(max(int(math.floor(0.5 - tau_lo / tau_step)), 0), n_tau - 1)  # noqa: RUF046 (Numba typing)
@@ -432,7 +458,7 @@ def build_table(fam, g, K, per_unit, tau_lo, tau_step, n_tau):
     hi = (psi_c - 1.0) * (K - psi_c)
     rho_c = 1.0 / (1.0 + math.exp(tau_c))
     t0, t1 = moment_start(fam, psi_c, hi - rho_c * (hi - lo), K, g)
-    t0, t1, conv, _ = newton(fam, t0, t1, g, K, psi_c, tau_c, MAXIT)
+    t0, t1, conv, _ = newton(fam, t0, t1, g, K, psi_c, tau_c, MAXIT, NO_JACOBIAN)
     if not conv:
         t0, t1, conv = _continuation(fam, psi_c, rho_c, g, K)
     table[ic, jc, 0] = t0
@@ -468,17 +494,22 @@ def build_table(fam, g, K, per_unit, tau_lo, tau_step, n_tau):
                 table[i, j, 1] = t1
                 ok[i, j] = conv
                 i += step
+    for i in nb.prange(n_psi):
+        for j in range(n_tau):
+            r = residual(fam, table[i, j, 0], table[i, j, 1], g, K, 1.0 + (i + 0.5) / per_unit,
+                         tau_lo + j * tau_step, True)
+            for c in range(4):
+                table[i, j, 2 + c] = r[2 + c]
     return table, ok
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def _weights(x, n, w):
-    """First node index of the 4-point Catmull–Rom stencil at x (in node units, clamped to the
-    grid) and its weights in w (4,); one-sided stencils keep the weights exact for quadratics at
-    the grid's edges."""
-    x = min(max(x, 0.0), n - 1.0)
-    i = min(max(int(x) - 1, 0), n - 4)
-    t = x - (i + 1)  # position relative to the second node, in [−1, 2]
+    """First node index of the 4-point Lagrange stencil at x (in node units, −½ ≤ x ≤ n − ½)
+    and its weights in w (4,); one-sided stencils at the ends keep the weights exact for cubics
+    (half a node of extrapolation past the end nodes)."""
+    i = min(max(int(math.floor(x)) - 1, 0), n - 4)  # noqa: RUF046 (Numba typing)
+    t = x - (i + 1)  # position relative to the second node, in [−1.5, 2.5]
     # Lagrange cubic through nodes i..i+3 at offsets −1, 0, 1, 2
     w[0] = -t * (t - 1.0) * (t - 2.0) / 6.0
     w[1] = (t + 1.0) * (t - 1.0) * (t - 2.0) / 2.0
@@ -490,23 +521,34 @@ def _weights(x, n, w):
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def table_start(table, per_unit, tau_lo, tau_step, psi, tau, wa, wb):
     """θ at (ψ, τ) by bicubic (tensor Lagrange) interpolation in a table of
-    :func:`build_table`; returns (th0, th1, nearest ψ node, nearest τ node)."""
+    :func:`build_table`; returns (th0, th1, the Jacobian there (j00, j01, j10, j11), nearest ψ
+    node, nearest τ node).
+
+    The ψ stencil stays within the unit [j, j + 1] that holds ψ (j = ⌊ψ⌋, at most K − 1):
+    v_min(ψ) = f(1 − f) has a kink at every integer, and so has θ(ψ, τ), which a stencil across
+    it would interpolate with an error of the order of the node spacing (residuals 1e-2 instead
+    of 1e-4 within 1/32 of an integer).
+    """
     n_psi = table.shape[0]
     n_tau = table.shape[1]
     xa = (psi - 1.0) * per_unit - 0.5
-    xb = (tau - tau_lo) / tau_step
-    a = _weights(xa, n_psi, wa)
+    xb = min(max((tau - tau_lo) / tau_step, 0.0), n_tau - 1.0)
+    first = (min(int(math.floor(psi)), n_psi // per_unit) - 1) * per_unit  # noqa: RUF046 (Numba typing)
+    a = first + _weights(min(max(xa - first, -0.5), per_unit - 0.5), per_unit, wa)
     b = _weights(xb, n_tau, wb)
-    t0 = 0.0
-    t1 = 0.0
+    t0 = t1 = j00 = j01 = j10 = j11 = 0.0
     for p in range(4):
         for q in range(4):
             w = wa[p] * wb[q]
             t0 += w * table[a + p, b + q, 0]
             t1 += w * table[a + p, b + q, 1]
+            j00 += w * table[a + p, b + q, 2]
+            j01 += w * table[a + p, b + q, 3]
+            j10 += w * table[a + p, b + q, 4]
+            j11 += w * table[a + p, b + q, 5]
     na = min(max(int(math.floor(xa + 0.5)), 0), n_psi - 1)  # noqa: RUF046 (Numba typing)
     nb_ = min(max(int(math.floor(xb + 0.5)), 0), n_tau - 1)  # noqa: RUF046 (Numba typing)
-    return t0, t1, na, nb_
+    return t0, t1, (j00, j01, j10, j11), na, nb_
 
 
 @nb.njit(cache=True, parallel=True, error_model="numpy")
@@ -524,8 +566,9 @@ def solve(fam, psi, var, g, K, table, table_ok, per_unit, tau_lo, tau_step):
         wa = np.empty(4)
         wb = np.empty(4)
         tau = log_odds_target(psi[i], var[i], K)
-        t0, t1, na, nb_ = table_start(table, per_unit, tau_lo, tau_step, psi[i], tau, wa, wb)
-        t0, t1, conv, _ = newton(fam, t0, t1, g, K, psi[i], tau, MAXIT)
+        t0, t1, jac, na, nb_ = table_start(table, per_unit, tau_lo, tau_step, psi[i], tau, wa,
+                                           wb)
+        t0, t1, conv, _ = newton(fam, t0, t1, g, K, psi[i], tau, MAXIT, jac)
         if not conv and table_ok[na, nb_]:
             t0, t1, conv = _path(
                 fam, table[na, nb_, 0], table[na, nb_, 1], g, K, 1.0 + (na + 0.5) / per_unit,

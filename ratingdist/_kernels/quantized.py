@@ -31,6 +31,7 @@ from numba.extending import register_jitable
 from .codes import BETA, KUMARASWAMY, KUMARASWAMY_CENTRED, NORMAL
 from .special import (
     NAN,
+    NO_CONSTANTS,
     log1mexp,
     log_betainc_with_grad_cached,
     log_expit,
@@ -92,7 +93,7 @@ def threshold_terms(fam, th0, th1, g, g_ref):
         a = math.exp(th0)
         b = math.exp(th1)
         # log_betainc_with_grad without its entry point (one compiled level fewer)
-        r = log_betainc_with_grad_cached(g, a, b, NAN, NAN, NAN, NAN)
+        r = log_betainc_with_grad_cached(g, a, b, NAN, NAN, NAN, NAN, NO_CONSTANTS)
         lf, ls, dfa, dfb, dsa, dsb = r[0], r[1], r[2], r[3], r[4], r[5]
         return lf, ls, a * dfa, b * dfb, a * dsa, b * dsb
     if fam == KUMARASWAMY or fam == KUMARASWAMY_CENTRED:
@@ -132,7 +133,7 @@ def quantized_logp(fam, th0, th1, g, K, logp, dlogp):
     for k in range(K):
         if k < K - 1 and fam == BETA:
             lf, ls, dfa, dfb, dsa, dsb, p1, p2, q1, q2 = log_betainc_with_grad_cached(
-                g[k], a, b, p1, p2, q1, q2
+                g[k], a, b, p1, p2, q1, q2, NO_CONSTANTS
             )
             dlf0, dlf1, dls0, dls1 = a * dfa, b * dfb, a * dsa, b * dsb
         elif k < K - 1:

@@ -839,6 +839,71 @@ def _log_complement_small(y, a, b):
     return min(lj, 0.0), dja, djb
 
 
+#: Constants of :func:`log_betainc_both_at` and :func:`log_betainc_with_grad_psi` that they
+#: compute themselves at every x.
+NO_CONSTANTS = (NAN, NAN, NAN, NAN, NAN, NAN, NAN)
+
+
+@register_jitable(cache=True, fastmath=False, nogil=True, error_model="numpy")
+def betainc_constants(a, b, digammas):
+    r"""The x-free terms of :func:`log_betainc_with_grad_psi` at (a, b), for callers that
+    evaluate many x at one (a, b): ``(ψ(a), ψ(b), ψ(a + b), l_a, l_b, c_a, c_b)``, the digamma
+    values NaN unless ``digammas`` (then the derivatives take cancellation-free differences).
+
+    The log prefactor of :func:`_log_pref` is ``a(log x + l_a) + b(log(1 − x) + l_b) + c``
+    with ``c = c_a`` (divided by a) or ``c_b`` (by b), the same terms in the same cases:
+
+    * a, b < 10: ``l_a = l_b = 0``, ``c_a = log Γ(a+b) − log Γ(a+1) − log Γ(b)``,
+      ``c_b = log Γ(a+b) − log Γ(a) − log Γ(b+1)``;
+    * a < 10 <= b: ``l_a = log b``, ``l_b = 0``, ``c_a = M − log Γ(a+1)``,
+      ``c_b = M − log Γ(a) − log b`` with ``M = (a+b−½) log1p(a/b) − a − δ(b) + δ(a+b)``
+      (δ the Stirling remainder, :func:`stirling_corr`), and symmetrically for b < 10 <= a;
+    * a, b >= 10: ``l_a`` is NaN and the prefactor is ``c − E(x)`` (:func:`_kl_exponent`),
+      ``c_a = ½ log(ab/(a+b)) − ½ log 2π − (δ(a) + δ(b) − δ(a+b)) − log a`` (c_b: − log b).
+
+    References
+    ----------
+    A. R. DiDonato & A. H. Morris, ACM TOMS 18 (1992) 360-373 (functions BRCOMP, BETALN).
+    """
+    s = a + b
+    psi_a = psi_b = psi_ab = NAN
+    if digammas:
+        psi_a = digamma(a)
+        psi_b = digamma(b)
+        psi_ab = digamma(s)
+    if a >= 10.0 and b >= 10.0:
+        r = (
+            0.5 * (math.log(a) - math.log1p(a / b))
+            - HALF_LOG_2PI
+            - (stirling_corr(a) + stirling_corr(b) - stirling_corr(s))
+        )
+        return psi_a, psi_b, psi_ab, NAN, NAN, r - math.log(a), r - math.log(b)
+    if a < 10.0 and b < 10.0:
+        lg = math.lgamma(s)
+        return (psi_a, psi_b, psi_ab, 0.0, 0.0, lg - math.lgamma(a + 1.0) - math.lgamma(b),
+                lg - math.lgamma(a) - math.lgamma(b + 1.0))
+    if a < b:
+        m = (s - 0.5) * math.log1p(a / b) - a - stirling_corr(b) + stirling_corr(s)
+        return (psi_a, psi_b, psi_ab, math.log(b), 0.0, m - math.lgamma(a + 1.0),
+                m - math.lgamma(a) - math.log(b))
+    m = (s - 0.5) * math.log1p(b / a) - b - stirling_corr(a) + stirling_corr(s)
+    return (psi_a, psi_b, psi_ab, 0.0, math.log(a), m - math.lgamma(b) - math.log(a),
+            m - math.lgamma(b + 1.0))
+
+
+@register_jitable(cache=True, fastmath=False, nogil=True, error_model="numpy")
+def _log_pref_at(x, a, b, lx, ly, div_by_a, consts):
+    """:func:`_log_pref` from ``log x, log(1 − x)`` and :func:`betainc_constants`, or
+    computed in full where those are :data:`NO_CONSTANTS`."""
+    la = consts[3]
+    c = consts[5] if div_by_a else consts[6]
+    if c != c:
+        return _log_pref(x, a, b, div_by_a)
+    if la != la:
+        return c - _kl_exponent(x, a, b, lx, ly)[0]
+    return a * (lx + la) + b * (ly + consts[4]) + c
+
+
 @numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
 def log_betainc_both(x, a, b):
     """``(log I_x(a, b), log(1 - I_x(a, b)))`` at the cost of one continued fraction.
@@ -858,12 +923,20 @@ def log_betainc_both(x, a, b):
         ``log I_x(a, b)`` and ``log(1 - I_x(a, b))``; ``(-inf, 0)`` at x = 0, ``(0, -inf)`` at
         x = 1, ``(nan, nan)`` for invalid arguments. ``exp`` of the two sums to 1 within ~1e-16.
     """
+    return log_betainc_both_at(x, a, b, NO_CONSTANTS)
+
+
+@register_jitable(cache=True, fastmath=False, nogil=True, error_model="numpy")
+def log_betainc_both_at(x, a, b, consts):
+    """:func:`log_betainc_both` with the x-free terms :func:`betainc_constants` at (a, b)
+    supplied (or :data:`NO_CONSTANTS`: computed at x); the same values up to rounding."""
     if x != x or a != a or b != b or a <= 0.0 or b <= 0.0 or x < 0.0 or x > 1.0:
         return NAN, NAN
     if x == 0.0:
         return NINF, 0.0
     if x == 1.0:
         return 0.0, NINF
+    lx, ly = _log_x1mx(x)
     if x * (a + b + 2.0) < a + 1.0:
         if a <= SMALL_PARAM and 1.0 - x <= SMALL_PARAM_MAX_Y:
             lj = _log_complement_small(1.0 - x, a, b)[0]
@@ -872,7 +945,7 @@ def log_betainc_both(x, a, b):
         if k >= CF_MAX_ITER:
             r = _asym(x, a, b)
             return r[0], r[1]
-        li = min(_log_pref(x, a, b, True) + lf, 0.0)
+        li = min(_log_pref_at(x, a, b, lx, ly, True, consts) + lf, 0.0)
         return li, log1mexp(li)
     if b <= SMALL_PARAM and x <= SMALL_PARAM_MAX_Y:
         li = _log_complement_small(x, b, a)[0]
@@ -881,7 +954,7 @@ def log_betainc_both(x, a, b):
     if k >= CF_MAX_ITER:
         r = _asym(x, a, b)
         return r[0], r[1]
-    lj = min(_log_pref(x, a, b, False) + lf, 0.0)
+    lj = min(_log_pref_at(x, a, b, lx, ly, False, consts) + lf, 0.0)
     return log1mexp(lj), lj
 
 
@@ -962,7 +1035,7 @@ def _asym_grad(x, a, b):
 
 
 @register_jitable(cache=True, fastmath=False, nogil=True, error_model="numpy")
-def log_betainc_with_grad_cached(x, a, b, p1, p2, q1, q2):
+def log_betainc_with_grad_cached(x, a, b, p1, p2, q1, q2, consts):
     """:func:`log_betainc_with_grad` at several x for the same (a, b), sharing the x-free terms.
 
     The derivatives on the continued-fraction side need two digamma differences that depend on
@@ -970,7 +1043,8 @@ def log_betainc_with_grad_cached(x, a, b, p1, p2, q1, q2):
     ``q1 = ψ(a+b) − ψ(b+1)``, ``q2 = ψ(a+b) − ψ(a)`` where 1 − I is. Pass NaN for those not
     known yet; they are computed on first use and returned, so that a loop over thresholds
     computes each pair once (about half the cost of a call where the fraction is short). The
-    six values are those of :func:`log_betainc_with_grad`, bit for bit.
+    six values are those of :func:`log_betainc_with_grad`, bit for bit. ``consts`` are the
+    x-free terms of the prefactor (:func:`betainc_constants`), or ``NO_CONSTANTS``.
 
     Returns
     -------
@@ -999,7 +1073,7 @@ def log_betainc_with_grad_cached(x, a, b, p1, p2, q1, q2):
         if k >= CF_MAX_ITER:
             r6 = _asym_grad(x, a, b)
             return r6[0], r6[1], r6[2], r6[3], r6[4], r6[5], p1, p2, q1, q2
-        li = min(_log_pref(x, a, b, True) + lf, 0.0)
+        li = min(_log_pref_at(x, a, b, lx, ly, True, consts) + lf, 0.0)
         lj = log1mexp(li)
         dia = pa + ga
         dib = pb + gb
@@ -1019,7 +1093,7 @@ def log_betainc_with_grad_cached(x, a, b, p1, p2, q1, q2):
     if k >= CF_MAX_ITER:
         r6 = _asym_grad(x, a, b)
         return r6[0], r6[1], r6[2], r6[3], r6[4], r6[5], p1, p2, q1, q2
-    lj = min(_log_pref(x, a, b, False) + lf, 0.0)
+    lj = min(_log_pref_at(x, a, b, lx, ly, False, consts) + lf, 0.0)
     li = log1mexp(lj)
     dja = qa + ga
     djb = qb + gb
@@ -1028,25 +1102,28 @@ def log_betainc_with_grad_cached(x, a, b, p1, p2, q1, q2):
 
 
 @register_jitable(cache=True, fastmath=False, nogil=True, error_model="numpy")
-def log_betainc_with_grad_psi(x, a, b, psi_a, psi_b, psi_ab):
-    """:func:`log_betainc_with_grad` with the digamma values ψ(a), ψ(b), ψ(a + b) supplied.
+def log_betainc_with_grad_psi(x, a, b, consts):
+    """:func:`log_betainc_with_grad` with the x-free terms at (a, b) supplied.
 
-    With ``psi_ab`` NaN the digamma differences are taken without cancellation
-    (:func:`digamma_diff`), which is :func:`log_betainc_with_grad`. Otherwise they are the
-    differences of the supplied values (ψ(a + 1) = ψ(a) + 1/a), for callers that evaluate many
-    x at one (a, b), need the values exactly but the derivatives only to a few digits fewer
-    (a Newton Jacobian): the absolute error of a difference is about 1e-16·(|ψ(a + b)| + 1/a)
-    instead of 1e-16 times the difference itself. The values change only at the level of
-    rounding (the derivatives' part of the continued fraction's stopping rule).
+    With ``consts`` :data:`NO_CONSTANTS` the digamma differences are taken without
+    cancellation (:func:`digamma_diff`) and the prefactor in full, which is
+    :func:`log_betainc_with_grad`. Otherwise ``consts`` are :func:`betainc_constants` at
+    (a, b), for callers that evaluate many x at one (a, b) and need the values exactly but the
+    derivatives only to a few digits fewer (a Newton Jacobian): the digamma differences are
+    those of ψ(a), ψ(b), ψ(a + b) (ψ(a + 1) = ψ(a) + 1/a), with an absolute error of about
+    1e-16·(|ψ(a + b)| + 1/a) instead of 1e-16 times the difference itself, and the values
+    change only at the level of rounding (the log gamma terms are summed in another order; the
+    derivatives' part of the continued fraction's stopping rule).
     """
-    if psi_ab != psi_ab:
+    psi_a, psi_b, psi_ab = consts[0], consts[1], consts[2]
+    if psi_a != psi_a:
         p1 = p2 = q1 = q2 = NAN
     else:
         p1 = (psi_ab - psi_a) - 1.0 / a
         p2 = psi_ab - psi_b
         q1 = (psi_ab - psi_b) - 1.0 / b
         q2 = psi_ab - psi_a
-    r = log_betainc_with_grad_cached(x, a, b, p1, p2, q1, q2)
+    r = log_betainc_with_grad_cached(x, a, b, p1, p2, q1, q2, consts)
     return r[0], r[1], r[2], r[3], r[4], r[5]
 
 
@@ -1093,7 +1170,7 @@ def log_betainc_with_grad(x, a, b):
     Statistical Software 3(1) (1998); DLMF 8.17.22; DiDonato & Morris (1992), see
     :func:`log_betainc`.
     """
-    r = log_betainc_with_grad_cached(x, a, b, NAN, NAN, NAN, NAN)
+    r = log_betainc_with_grad_cached(x, a, b, NAN, NAN, NAN, NAN, NO_CONSTANTS)
     return r[0], r[1], r[2], r[3], r[4], r[5]
 
 

@@ -175,6 +175,8 @@ class QuantizedFamily(Family):
         m, v = m.ravel(), v.ravel()
         at_min, at_max = scale.on_boundary(m, v, K)
         inner = ~(at_min | at_max)
+        if len(m) and inner.all():  # no masked copies
+            return self._from_theta(self._theta_from_moments(m, v, K), K)
         out = np.empty((len(m), 2))
         out[at_min] = self._limit_least_spread(m[at_min], K)
         out[at_max] = self._limit_extremes(m[at_max], K)
