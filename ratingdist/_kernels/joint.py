@@ -40,7 +40,7 @@ import numpy as np
 
 from .codes import NORMAL
 from .solver import _trust_step
-from .special import log_expit, log_ndtr, logaddexp, logsubexp, norm_logpdf
+from .special import log_expit, log_ndtr_pair, logaddexp, logsubexp, norm_logpdf
 
 _INF = np.inf
 _NEG_INF = -np.inf
@@ -50,6 +50,9 @@ BLOCK_RADIUS = 4.0
 BLOCK_TOL = 1e-13
 #: Iterations a restart gets before it is compared with the best block found so far.
 RESTART_MAXIT = 30
+#: A corner start is run only if its NLL, less what its neighbouring categories could gain,
+#: is within this many nats of the best block found.
+RESTART_SCREEN = 1.0
 #: Stimuli per reduction chunk (fixed, so sums do not depend on the number of threads).
 CHUNK = 256
 
@@ -58,7 +61,8 @@ CHUNK = 256
 def _standard(fam, z):
     """(log F, log S, log f, ψ = f′/f) of the standard latent at z."""
     if fam == NORMAL:
-        return log_ndtr(z), log_ndtr(-z), norm_logpdf(z), -z
+        lF, lS = log_ndtr_pair(z)
+        return lF, lS, norm_logpdf(z), -z
     lf = log_expit(z)
     ls = log_expit(-z)
     return lf, ls, lf + ls, math.exp(ls) - math.exp(lf)
@@ -152,9 +156,76 @@ def cell_nll(fam, m, ls, tau, lam, lapse, c, K, grad, hess, work, v, w):
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def _stim_eval(fam, mu, ls, a0, a1, counts, cell_tset, cell_lset, tau, lam, lapse, K, scr):
+def cell_nll_ms(fam, m, ls, tau, lam, lapse, c, K, work):
+    """NLL of one cell with its gradient and Hessian in (m, log s) only: the (m, log s) part
+    of :func:`cell_nll` without the threshold and lapse rows, for the block solver.
+
+    Returns (NLL, g_m, g_ls, h_mm, h_mls, h_lsls); NLL = inf where an observed category has
+    probability 0. ``work`` (4, K) is scratch.
+    """
+    sig = math.exp(ls)
+    for i in range(K - 1):
+        z = (tau[i] - m) / sig
+        lF, lS, lf, psi = _standard(fam, z)
+        work[0, i] = lF
+        work[1, i] = lS
+        work[2, i] = lf
+        work[3, i] = psi
+    log1ml = math.log1p(-lam)
+    loglk = math.log(lam / K) if lam > 0.0 else _NEG_INF
+    f = 0.0
+    g0 = 0.0
+    g1 = 0.0
+    h00 = 0.0
+    h01 = 0.0
+    h11 = 0.0
+    for k in range(K):
+        ck = c[k]
+        if ck <= 0.0:
+            continue
+        lf_up = work[0, k] if k < K - 1 else 0.0
+        ls_up = work[1, k] if k < K - 1 else _NEG_INF
+        lf_lo = work[0, k - 1] if k > 0 else _NEG_INF
+        ls_lo = work[1, k - 1] if k > 0 else 0.0
+        if lf_up <= ls_lo:
+            lD = logsubexp(lf_up, lf_lo)
+        else:
+            lD = logsubexp(ls_lo, ls_up)
+        lp = logaddexp(log1ml + lD, loglk) if lapse else lD
+        if not lp > _NEG_INF:
+            return _INF, 0.0, 0.0, 0.0, 0.0, 0.0
+        f -= ck * lp
+        v0 = 0.0
+        v1 = 0.0
+        w00 = 0.0
+        w01 = 0.0
+        w11 = 0.0
+        for side in range(2):
+            i = k if side == 0 else k - 1
+            if i < 0 or i > K - 2:
+                continue
+            sgn = 1.0 if side == 0 else -1.0
+            e = sgn * math.exp(log1ml + work[2, i] - lp)
+            if e == 0.0:
+                continue
+            z = (tau[i] - m) / sig
+            psi = work[3, i]
+            v0 -= e / sig
+            v1 -= z * e
+            w00 += e * psi / (sig * sig)
+            w01 += e * (1.0 + z * psi) / sig
+            w11 += z * e * (1.0 + z * psi)
+        g0 -= ck * v0
+        g1 -= ck * v1
+        h00 -= ck * (w00 - v0 * v0)
+        h01 -= ck * (w01 - v0 * v1)
+        h11 -= ck * (w11 - v1 * v1)
+    return f, g0, g1, h00, h01, h11
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _stim_eval(fam, mu, ls, a0, a1, counts, cell_tset, cell_lset, tau, lam, lapse, K, work):
     """NLL of one stimulus' cells, and its gradient and Hessian in (μ, log σ)."""
-    grad, hess, work, v, w = scr
     f = 0.0
     g0 = 0.0
     g1 = 0.0
@@ -163,16 +234,16 @@ def _stim_eval(fam, mu, ls, a0, a1, counts, cell_tset, cell_lset, tau, lam, laps
     h11 = 0.0
     for c in range(a0, a1):
         lv = lam[cell_lset[c]] if lapse else 0.0
-        fc = cell_nll(fam, mu, ls, tau[cell_tset[c]], lv, lapse, counts[c], K, grad, hess, work,
-                      v, w)
+        fc, c0, c1, c00, c01, c11 = cell_nll_ms(fam, mu, ls, tau[cell_tset[c]], lv, lapse,
+                                                counts[c], K, work)
         if not fc < _INF:  # also NaN
             return _INF, 0.0, 0.0, 0.0, 0.0, 0.0
         f += fc
-        g0 += grad[0]
-        g1 += grad[1]
-        h00 += hess[0, 0]
-        h01 += hess[0, 1]
-        h11 += hess[1, 1]
+        g0 += c0
+        g1 += c1
+        h00 += c00
+        h01 += c01
+        h11 += c11
     return f, g0, g1, h00, h01, h11
 
 
@@ -233,101 +304,103 @@ def _scratch(K):
 
 @nb.njit(cache=True, parallel=True, error_model="numpy")
 def solve_blocks(fam, theta, active, ptr, counts, cell_tset, cell_lset, tau, lam, lapse, common,
-                 ls_common, lo, hi, K, maxit, restarts):
+                 ls_common, lo, hi, K, maxit, restart, alt, screen=RESTART_SCREEN):
     """Every active stimulus' block solved at fixed shared parameters, from ``theta`` (n, 2).
 
-    ``restarts`` = 1: each block is also started from a wide member at its mean rating, from a
-    member concentrated on its modal category and from members split at the two thresholds
-    between rated categories with the most ratings on both sides; 2: from members concentrated
-    on every rated category and split at every threshold between two rated categories. Each
-    start runs RESTART_MAXIT iterations, the best one to the end, and the best block is kept
-    (with a lapse the block likelihood has local optima besides the σ → 0 corners). Returns
-    (theta, nll (n,), converged (n,), iterations (n,)).
+    Each block with ``restart[j]`` is also started from ``alt[j]`` (the block's optimum without
+    a lapse: the wide member), from members concentrated on every rated
+    category and from members split at every threshold between two rated categories (with a
+    lapse the block likelihood has local optima besides the σ → 0 corners). Each start runs
+    RESTART_MAXIT iterations, the better ones to the end, and the best block is kept. A corner
+    start is skipped when its NLL, less what the latent could take over from the lapse near
+    it (the ratings of the categories next to the corner's, at −log(λ/K) each), exceeds the
+    best block's by more than ``screen``. Returns (theta, nll (n,), converged (n,), iterations (n,),
+    several (n,)): ``several`` marks the restarted blocks in which some start converged to
+    another local optimum than the best one.
     """
     n = theta.shape[0]
     out = theta.copy()
     nll = np.zeros(n)
     conv = np.ones(n, dtype=np.bool_)
     iters = np.zeros(n, dtype=np.int64)
+    gap = np.full(n, _INF)
     for j in nb.prange(n):
         if not active[j]:
             continue
-        scr = _scratch(K)
+        scr = np.empty((4, K))
         a0 = ptr[j]
         a1 = ptr[j + 1]
         ls0 = ls_common if common else theta[j, 1]
         bm, bl, bf, bc, bi = _block_newton(fam, theta[j, 0], ls0, not common, lo, hi, a0, a1,
                                            counts, cell_tset, cell_lset, tau, lam, lapse, K,
                                            maxit, scr)
-        if restarts:
+        if restart[j]:
+            near = _INF  # the lowest NLL of a start that converged to another local optimum
             pooled = np.zeros(K)
             for c in range(a0, a1):
                 for k in range(K):
                     pooled[k] += counts[c, k]
-            tot = 0.0
-            mean = 0.0
-            for k in range(K):
-                tot += pooled[k]
-                mean += (k + 1.0) * pooled[k]
-            mean /= tot
-            var = 0.0
-            for k in range(K):
-                var += (k + 1.0 - mean) ** 2 * pooled[k]
-            var /= tot
             tr = tau[cell_tset[a0]]
-            # starts: wide at the mean; concentrated on the modal category; split at the two
-            # thresholds with the most ratings on either side (a lapse pays log(λ/K) for every
-            # rating outside a concentrated member, so other corners cannot win)
-            mode = 0
-            for k in range(K):
-                if pooled[k] > pooled[mode]:
-                    mode = k
-            best1 = -1
-            best2 = -1
-            for i in range(K - 1):
-                if pooled[i] <= 0.0 or pooled[i + 1] <= 0.0:
-                    continue
-                if best1 < 0 or pooled[i] + pooled[i + 1] > pooled[best1] + pooled[best1 + 1]:
-                    best2 = best1
-                    best1 = i
-                elif best2 < 0 or pooled[i] + pooled[i + 1] > pooled[best2] + pooled[best2 + 1]:
-                    best2 = i
+            # the cost −log(λ/K) of a rating left to the lapse (the smallest λ of the cells)
+            lam_min = 1.0
+            for c in range(a0, a1):
+                lam_min = min(lam_min, lam[cell_lset[c]] if lapse else 0.0)
+            stray = -math.log(lam_min / K) if lam_min > 0.0 else _INF
             for r in range(2 * K):
                 if r == 0:
-                    s0, s1 = mean, math.log(math.sqrt(var) + 0.5)
+                    s0, s1 = alt[j, 0], alt[j, 1]
                 elif r <= K:
                     k = r - 1
-                    if pooled[k] <= 0.0 or (restarts == 1 and k != mode):
+                    if pooled[k] <= 0.0:
                         continue
                     low = tr[k - 1] if k > 0 else tr[0] - 1.0
                     up = tr[k] if k < K - 1 else tr[K - 2] + 1.0
                     s0, s1 = 0.5 * (low + up), math.log(max(0.1 * (up - low), math.exp(lo)))
+                    first = k
+                    last = k
                 else:
                     i = r - K - 1
                     if pooled[i] <= 0.0 or pooled[i + 1] <= 0.0:
                         continue
-                    if restarts == 1 and i != best1 and i != best2:
-                        continue
                     low = tr[i - 1] if i > 0 else tr[0] - 1.0
                     up = tr[i + 1] if i + 1 < K - 1 else tr[K - 2] + 1.0
                     s0, s1 = tr[i], math.log(max(0.05 * (up - low), math.exp(lo)))
+                    first = i
+                    last = i + 1
                 if common:
                     s1 = ls_common
+                elif r > 0:
+                    # a corner start: near it the latent can take over at most the ratings of
+                    # the categories next to its own from the lapse (gaining ≤ −log(λ/K) each)
+                    gain = 0.0
+                    if first > 0 and pooled[first - 1] > 0.0:
+                        gain += pooled[first - 1] * stray
+                    if last < K - 1 and pooled[last + 1] > 0.0:
+                        gain += pooled[last + 1] * stray
+                    f0 = _stim_eval(fam, s0, s1, a0, a1, counts, cell_tset, cell_lset, tau, lam,
+                                    lapse, K, scr)[0]
+                    if not f0 - gain <= bf + screen:
+                        continue
                 rm, rl, rf, rc, ri = _block_newton(fam, s0, s1, not common, lo, hi, a0, a1,
                                                    counts, cell_tset, cell_lset, tau, lam, lapse,
                                                    K, RESTART_MAXIT, scr)
+                if rc and rf > bf + 1e-9 * (1.0 + abs(bf)) and rf < near:
+                    near = rf
                 if rf < bf - 1e-12 * (1.0 + abs(bf)):
                     if not rc:  # the better basin: solved to the end
                         rm, rl, rf, rc, ri = _block_newton(fam, rm, rl, not common, lo, hi, a0,
                                                            a1, counts, cell_tset, cell_lset, tau,
                                                            lam, lapse, K, maxit, scr)
+                    if bf < near:
+                        near = bf
                     bm, bl, bf, bc, bi = rm, rl, rf, rc, ri
+            gap[j] = near - bf
         out[j, 0] = bm
         out[j, 1] = bl
         nll[j] = bf
         conv[j] = bc
         iters[j] = bi
-    return out, nll, conv, iters
+    return out, nll, conv, iters, gap
 
 
 @nb.njit(cache=True, parallel=True, error_model="numpy")
@@ -451,6 +524,8 @@ def assemble(fam, theta, active, ptr, counts, cell_tset, cell_lset, tau, lam, la
 #: Floor and ceiling of σ_j on the rating axis (see :func:`solve`).
 SIGMA_FLOOR = 1e-3
 SIGMA_CEILING = 1e4
+#: NLL gap within which another local optimum of a block gets its restarts again.
+RECHECK_GAP = 5.0
 #: Largest lapse rate.
 LAPSE_MAX = 0.999
 #: Iteration caps: block Newton per call, outer Newton steps.
@@ -472,14 +547,50 @@ def _descent_step(S, g):
         return -(vecs @ ((vecs.T @ g) / vals)), False
 
 
+def _trial_points(s, step, lam_slots):
+    """Trial points of the outer line search: s + t·step for t = 1, 1/2, 1/4, … (60 halvings),
+    the lapses clipped to [0, LAPSE_MAX]; first, where the step would more than double a lapse,
+    points with those lapses extrapolated.
+
+    Near λ = 0 the profile NLL behaves like −a·log(λ + ε) + b·λ (stray ratings that only the
+    lapse explains), on which Newton's method only doubles λ per step. For that model the
+    minimum lies at λ/(1 − r), r = Δλ/λ the Newton step relative to λ, which is where the first
+    trials put such a lapse (at most 100·λ), then half and a quarter of the way in log λ; the
+    other coordinates take the full Newton step.
+    """
+    lam = s[lam_slots]
+    d = step[lam_slots]
+    r = np.divide(d, lam, out=np.zeros_like(lam), where=lam > 0.0)
+    doubling = (lam > 0.0) & (r >= 0.5)
+    if doubling.any():
+        target = np.where(r < 0.99, lam / np.maximum(1.0 - r, 0.01), 100.0 * lam)
+        target = np.minimum(target, LAPSE_MAX)
+        for theta in (1.0, 0.5, 0.25):
+            trial = s + step
+            trial[lam_slots] = np.where(doubling, lam * (target / np.where(doubling, lam, 1.0))
+                                        ** theta, lam + d)
+            trial[lam_slots] = np.clip(trial[lam_slots], 0.0, LAPSE_MAX)
+            yield trial
+    t = 1.0
+    for _ in range(60):
+        trial = s + t * step
+        trial[lam_slots] = np.clip(trial[lam_slots], 0.0, LAPSE_MAX)
+        yield trial
+        t *= 0.5
+
+
 def solve(problem, theta, tau, lam, ls_common):
     """Joint maximum likelihood: Newton's method on the shared parameters with the stimulus
     blocks profiled out, a backtracking line search on the profile NLL (each trial point's blocks
     re-solved in parallel from the previous ones moved by the first-order change
-    −H_jj⁻¹H_js·Δs). With a lapse the blocks are re-started (see :func:`solve_blocks`) at the
-    start and whenever the iteration has converged, until a round of the likely restarts and
-    then a round of all of them improve nothing;
-    without one every block is convex in (μ/σ, 1/σ) (Pratt 1981) and needs no restarts.
+    −H_jj⁻¹H_js·Δs). Without a lapse, or with every λ = 0, every block is convex in
+    (μ/σ, 1/σ) (Pratt 1981) and needs no restarts; a lapse model is solved first with its
+    lapses held at 0, then with them free (projected Newton on [0, LAPSE_MAX]) from that
+    optimum, so that it never ends above the model without a lapse. Once converged with some
+    λ > 0, every block is re-started from every corner (see :func:`solve_blocks`) and the
+    iteration goes on; at each later convergence the blocks in which restarts met more than one
+    local optimum (or gained) are re-started again, until such a round improves nothing. The
+    starting ``lam`` is not used.
 
     ``problem`` is a dict of the cell arrays: fam, active, ptr, counts, cell_tset, cell_lset,
     lapse, common, tau_idx, lam_idx, rho_idx, P, K. Shared parameters: the thresholds τ (T, K − 1)
@@ -500,10 +611,11 @@ def solve(problem, theta, tau, lam, ls_common):
     tau_idx, lam_idx, rho_idx, P = p["tau_idx"], p["lam_idx"], p["rho_idx"], p["P"]
     lam_slots = lam_idx[lam_idx >= 0]
 
-    def blocks(tau_, lam_, lsc, th, restarts):
+    def blocks(tau_, lam_, lsc, th, restart):
         return solve_blocks(
             p["fam"], th, p["active"], p["ptr"], p["counts"], p["cell_tset"], p["cell_lset"],
-            tau_, lam_, p["lapse"], p["common"], lsc, lo, hi, p["K"], BLOCK_MAXIT, restarts,
+            tau_, lam_, p["lapse"], p["common"], lsc, lo, hi, p["K"], BLOCK_MAXIT, restart,
+            wide,
         )
 
     def pack(tau_, lam_, lsc):
@@ -527,46 +639,56 @@ def solve(problem, theta, tau, lam, ls_common):
             tau_, lam_, p["lapse"], p["common"], lsc, lo, hi, tau_idx, lam_idx, rho_idx, P, p["K"],
         )
 
-    # without a lapse every block is convex in (μ/σ, 1/σ) (Pratt 1981): no restarts needed
-    multistart = bool(p["lapse"])
-    theta, nll, conv, iters = blocks(tau, lam, ls_common, theta, 1 if multistart else 0)
+    # Every block is convex in (μ/σ, 1/σ) while all λ = 0 (Pratt 1981): a lapse model is first
+    # solved with its lapses held at 0 (the model without a lapse, unimodal blocks, no
+    # restarts), then with them free from there, so that it never ends above the model without
+    # one. Once converged with some λ > 0, every block is re-started from every corner (see
+    # :func:`solve_blocks`) and the iteration goes on; at each later convergence the blocks in
+    # which those restarts met more than one local optimum are re-started again, until such a
+    # round gains nothing.
+    n = theta.shape[0]
+    no_restart = np.zeros(n, bool)
+    wide = theta  # the blocks' optima without a lapse (an extra start of the restarts)
+    theta, nll, conv, iters, _ = blocks(tau, lam, ls_common, theta, no_restart)
     F = float(nll.sum())
     s = pack(tau, lam, ls_common)
     outer_converged = P == 0
-    restarted = 0
+    held = len(lam_slots) > 0  # phase 1: the lapses held at 0
+    checked = False  # a round of restarts found nothing better at the current point
+    recheck = None  # after the first round: the blocks with several local optima
     it = 0
     for it in range(OUTER_MAXIT if P else 0):  # noqa: B007
         _, _, _, gs, gc, S, D = assembled(theta, tau, lam, ls_common)
         g = gs - gc
         free = np.ones(P, bool)
-        on_lo = lam_slots[(s[lam_slots] <= 0.0) & (g[lam_slots] > 0.0)]
-        on_hi = lam_slots[(s[lam_slots] >= LAPSE_MAX) & (g[lam_slots] < 0.0)]
-        free[on_lo] = False
-        free[on_hi] = False
+        if held:
+            free[lam_slots] = False
+        else:
+            free[lam_slots[(s[lam_slots] <= 0.0) & (g[lam_slots] > 0.0)]] = False
+            free[lam_slots[(s[lam_slots] >= LAPSE_MAX) & (g[lam_slots] < 0.0)]] = False
         step = np.zeros(P)
         if free.any():
             step[free], _ = _descent_step(S[np.ix_(free, free)], g[free])
         slope = float(g @ step)
         tol = 1e-9 * (1.0 + 1e-6 * abs(F))
         if -slope <= tol:
-            if restarted == 2 or not multistart:
+            if held:
+                held = False
+                wide = theta.copy()
+                continue
+            if checked or not np.any(lam > 0.0):
                 outer_converged = True
                 break
-            # the blocks from other starts (the few likely ones; once those gain nothing, all),
-            # then check once more
-            restarted += 1
-            theta2, nll2, conv2, iters2 = blocks(tau, lam, ls_common, theta, restarted)
+            mask = np.ones(n, bool) if recheck is None else recheck
+            theta2, nll2, conv2, iters2, gap = blocks(tau, lam, ls_common, theta, mask)
             F2 = float(nll2.sum())
-            if F2 < F - tol:
-                restarted = 0
+            checked = not F2 < F - tol
+            near = gap <= RECHECK_GAP
+            recheck = near if recheck is None else (recheck | near)
             theta, nll, conv, iters, F = theta2, nll2, conv2, iters2, F2
             continue
-        t = 1.0
         accepted = False
-        for _ in range(60):
-            s_new = s + t * step
-            if len(lam_slots):
-                s_new[lam_slots] = np.clip(s_new[lam_slots], 0.0, LAPSE_MAX)
+        for s_new in _trial_points(s, step, lam_slots):
             tau_n, lam_n, lsc_n = unpack(s_new)
             if np.all(np.diff(tau_n, axis=1) > 0):
                 move = D @ (s_new - s)  # the blocks follow to first order, by at most 1 unit
@@ -575,19 +697,18 @@ def solve(problem, theta, tau, lam, ls_common):
                 move[big] /= np.abs(move[big]).max(axis=1, keepdims=True)
                 th_start = theta + move
                 th_start[:, 1] = np.clip(th_start[:, 1], lo, hi)
-                th_n, nll_n, conv_n, it_n = blocks(tau_n, lam_n, lsc_n, th_start, 0)
+                th_n, nll_n, conv_n, it_n, _ = blocks(tau_n, lam_n, lsc_n, th_start, no_restart)
                 F_n = float(nll_n.sum())
                 pred = float(g @ (s_new - s))
                 if F_n <= F + 1e-4 * pred or (F_n <= F and -pred <= 1e-13 * (1.0 + abs(F))):
                     accepted = True
                     break
-            t *= 0.5
         if not accepted:
             outer_converged = -slope <= 1e3 * tol
             break
         s, tau, lam, ls_common = s_new, tau_n, lam_n, lsc_n
         theta, nll, conv, iters, F = th_n, nll_n, conv_n, it_n, F_n
-        restarted = 0
+        checked = False
     nll_j, gst, free_ls, gs, gc, S, _ = assembled(theta, tau, lam, ls_common)
     active = p["active"]
     parts = [np.abs(gst[active, 0]), np.abs(gst[active & free_ls, 1])]

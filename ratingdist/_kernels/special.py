@@ -233,6 +233,25 @@ def log_ndtr(z):
     return -0.5 * z * z - math.log(-z) - HALF_LOG_2PI + math.log1p(s)
 
 
+@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
+def log_ndtr_pair(z):
+    """``(log Φ(z), log Φ(−z))`` from one erfc evaluation where |z| ≤ 20 (the two values of
+    :func:`log_ndtr` exactly: both use Q(|z|) = erfc(t + t_lo)/2); :func:`log_ndtr` twice
+    elsewhere.
+    """
+    if z != z or abs(z) > 20.0:
+        return log_ndtr(z), log_ndtr(-z)
+    t, tl = _scaled_arg(z)
+    e = math.erfc(t)
+    near = math.log(0.5 * e) - 2.0 * t * tl  # log Q(|z|)
+    far = math.log1p(-0.5 * e * (1.0 - 2.0 * t * tl))  # log Φ(|z|)
+    if z > 0.0:
+        return far, near
+    if z < 0.0:
+        return near, far
+    return near, near
+
+
 # ---------------------------------------------------------------------------------------------
 # gamma-function family
 # ---------------------------------------------------------------------------------------------
