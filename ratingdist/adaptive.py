@@ -47,13 +47,43 @@ from scipy import stats
 from . import _likelihood, extreme
 from ._kernels import codes, joint
 from .data import RatingCounts
+from .families import family as family_named
 from .fitting import INFINITE_PARAMETER, as_counts
 
 THRESHOLD_MODES = ("shared", "per-group")
 LAPSE_MODES = (None, "shared", "per-group")
 SCALE_MODES = ("per-stimulus", "common")
 _FAMILY_CODES = {"normal": codes.NORMAL, "logistic": codes.LOGISTIC}
+#: The latent families of the adaptive model.
+ADAPTIVE_FAMILIES = tuple(_FAMILY_CODES)
 _Z95 = stats.norm.ppf(0.975)
+
+
+@dataclass(frozen=True)
+class CellModel:
+    """An adaptive fit's model per cell, in the form the QoE functions read a fit.
+
+    Attributes
+    ----------
+    family : the latent family (normal or logistic; params (μ_j, σ_j) on the latent axis of
+        the learned thresholds).
+    params : (n_cells, 2) (μ, σ) of each cell's stimulus (σ = 0 and ±inf at the limits).
+    probs : (n_cells, K) category probabilities at the group's thresholds, lapse included.
+    counts : the cells' counts, ids ``"stimulus|group"``.
+    limit : (n_cells,) the stimulus is a limit of the family.
+    atoms, atom_mass : (n_limit, 2) latent law of the limit cells (atoms on the latent axis and
+        their masses).
+    K : number of categories.
+    """
+
+    family: object
+    params: NDArray[np.float64]
+    probs: NDArray[np.float64]
+    counts: RatingCounts
+    limit: NDArray[np.bool_]
+    atoms: NDArray[np.float64]
+    atom_mass: NDArray[np.float64]
+    K: int
 
 
 @dataclass(frozen=True)
@@ -383,6 +413,42 @@ class AdaptiveResult:
         lam = f["lam"][p["cell_lset"]] if p["lapse"] else np.zeros(len(j))
         return (1.0 - lam)[:, None] * q + lam[:, None] / K
 
+    def cell_model(self) -> CellModel:
+        """The fitted model of every cell (stimulus × group, in the order of :attr:`cells`) as
+        the QoE functions read it: ``rd.qoe.gob(res)``, ``rd.qoe.quantile(res, 0.1)`` etc.
+        take the result directly and call this."""
+        st, p = self._study, self._problem
+        j = st.cell_stim
+        mu, sigma, _, limit, _ = self._mu_sigma()
+        probs = self.cell_probs()
+        ids = np.array([f"{_label(a)}|{_label(g)}" for a, g in
+                        zip(st.ids[j], st.groups[st.cell_group])], dtype=object)
+        # the latent law of the limit cells (as rd.fit's at the reference thresholds): σ_j → 0
+        # puts all mass on the threshold between two rated categories, or at the middle of one
+        # (the end categories: half a neighbouring gap beyond the outer threshold); ratings
+        # only in 1 and K put the split at ±∞
+        cl = limit[j]
+        ext = ~p["active"][j]
+        tau = self._fit["tau"][p["cell_tset"]][cl]
+        c = st.counts[cl] > 0
+        first = c.argmax(axis=1)
+        last = st.K - 1 - c[:, ::-1].argmax(axis=1)
+        edges = np.column_stack([tau[:, 0] - (tau[:, 1] - tau[:, 0]), tau,
+                                 tau[:, -1] + (tau[:, -1] - tau[:, -2])])
+        rows = np.arange(len(first))
+        centre = np.where(first == last, 0.5 * (edges[rows, first] + edges[rows, first + 1]),
+                          edges[rows, np.minimum(first + 1, st.K)])
+        atoms = np.column_stack([centre, centre])
+        low = np.ones(len(first))
+        e = ext[cl]
+        atoms[e] = [-np.inf, np.inf]
+        low[e] = p["limit_split"][j[cl][e]]
+        return CellModel(
+            family=family_named(self.family), params=np.column_stack([mu[j], sigma[j]]),
+            probs=probs, counts=RatingCounts(ids, st.counts), limit=cl,
+            atoms=atoms, atom_mass=np.column_stack([low, 1.0 - low]), K=st.K,
+        )
+
     @property
     def cells(self) -> pd.DataFrame:
         st = self._study
@@ -670,7 +736,7 @@ def _fit(study: _Study, family, thresholds, lapse, scale, fixed) -> AdaptiveResu
             "identified (use thresholds='shared', lapse=None or scale='common', or add stimuli)"
         )
     tau0 = np.tile(ref, (T, 1))
-    lam0 = np.full(L, 0.02)
+    lam0 = np.zeros(L)
     ls0 = float(np.log(max(np.sqrt(np.average(var, weights=pooled.sum(axis=1))), 0.3)))
     fit = joint.solve(problem, theta, tau0, lam0, ls0)
     return AdaptiveResult(study, family, thresholds, lapse, scale, fixed, fit, problem, pinned,

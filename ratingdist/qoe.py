@@ -1,10 +1,18 @@
 """Quality-of-experience (QoE) figures of rating distributions, with confidence intervals.
 
-Every function takes the ratings in one of two forms and works on all stimuli at once:
+Every function takes the ratings in one of these forms and works on all stimuli at once:
 
 - *counts*: a :class:`~ratingdist.data.RatingCounts` or an (n, K) array of rating counts: the
   figure of the empirical distribution (the sample);
-- a :class:`~ratingdist.fitting.FitResult`: the figure of the fitted model.
+- a :class:`~ratingdist.fitting.FitResult`: the figure of the fitted model;
+- an :class:`~ratingdist.adaptive.AdaptiveResult` (``rd.fit_adaptive``): the figure of the
+  model under its learned thresholds (and lapse), one value per cell (stimulus × group) in the
+  order of ``res.cells``. Category figures (%GoB, %PoW, MOS, category quantiles) use the
+  cell's probabilities, lapse included; latent quantiles are those of the stimulus' latent
+  quality μ_j + σ_j F⁻¹(α) on the latent axis whose category boundaries are the group's
+  learned thresholds (``res.thresholds``), not k + ½: "90 % of users rate fair or better"
+  is ``level_reached_by(res, 0.9) >= τ_2`` (the lapse, which draws categories at random, is
+  not part of the latent quality).
 
 Figures of the rating U on the scale 1..K (Hoßfeld et al. 2016): MOS = E[U]; SOS = sd(U);
 %GoB = P(U ≥ K − 1) ("good or better"); %PoW = P(U ≤ 2) ("poor or worse"); the
@@ -59,11 +67,13 @@ from scipy import stats
 
 from . import scale
 from ._kernels.bootstrap import resample_counts, weighted_row_sums
+from .adaptive import AdaptiveResult, CellModel
 from .data import RatingCounts
 from .fitting import FitResult, as_counts, fit
 
-#: Input of every function: counts (empirical figures) or a fit (model figures).
-Source = RatingCounts | FitResult | ArrayLike
+#: Input of every function: counts (empirical figures) or a fit (model figures; an adaptive fit
+#: gives one value per cell, stimulus × group, in the order of ``res.cells``).
+Source = RatingCounts | FitResult | AdaptiveResult | ArrayLike
 #: A figure computed row-wise: a source in, one value per stimulus out.
 Statistic = Callable[[RatingCounts | FitResult], ArrayLike]
 
@@ -77,15 +87,18 @@ _SOS_METHODS = ("ols", "bootstrap")
 
 
 # -- inputs ----------------------------------------------------------------------------------
-def _split(x: Source) -> tuple[FitResult | None, RatingCounts]:
-    """The fit (None for counts) and the counts behind ``x``."""
-    if isinstance(x, FitResult):
+def _split(x: Source) -> tuple[FitResult | CellModel | None, RatingCounts]:
+    """The fit (None for counts; an adaptive fit's :class:`CellModel`) and the counts behind
+    ``x``."""
+    if isinstance(x, AdaptiveResult):
+        x = x.cell_model()
+    if isinstance(x, FitResult | CellModel):
         return x, x.counts
     return None, as_counts(x)
 
 
 def _counts_only(x: Source, what: str) -> RatingCounts:
-    if isinstance(x, FitResult):
+    if isinstance(x, FitResult | AdaptiveResult | CellModel):
         raise TypeError(
             f"{what} is an interval for the sample: pass counts (e.g. fit.counts), or use "
             "bootstrap_ci for a figure of the fitted model"
@@ -216,7 +229,7 @@ def sos(x: Source, ddof: int | None = None) -> NDArray[np.float64]:
     """
     _, var, n = _moments(x)
     if ddof is None:
-        ddof = 0 if isinstance(x, FitResult) else 1
+        ddof = 0 if _split(x)[0] is not None else 1
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.sqrt(var * n / (n - ddof))
 
@@ -393,13 +406,18 @@ def _latent_quantile(fitted: FitResult, alpha: NDArray[np.float64]) -> NDArray[n
     return out
 
 
-def _limit_atoms(fitted: FitResult) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _limit_atoms(
+    fitted: FitResult | CellModel,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Latent law of the limit fits: atoms (m, 2) on the rating axis and their masses (m, 2).
 
     One category k: all mass at k. Two neighbouring categories k, k + 1: all mass at the
     threshold between them. Only 1 and K: mass c₁/N at the lower end of the latent axis and
-    c_K/N at the upper end.
+    c_K/N at the upper end. An adaptive fit's cells carry their own (the fitted μ_j, on its
+    learned thresholds).
     """
+    if isinstance(fitted, CellModel):
+        return fitted.atoms, fitted.atom_mass
     fam, K = fitted.family, fitted.K
     c = fitted.counts.counts[fitted.limit]
     nonzero = c > 0
@@ -652,6 +670,12 @@ def bootstrap_ci(
     >>> q10[["estimate", "lower", "upper"]].round(1).to_dict("records")
     [{'estimate': 3.2, 'lower': 3.0, 'upper': 3.4}]
     """
+    if isinstance(x, AdaptiveResult | CellModel):
+        raise TypeError(
+            "bootstrap_ci refits stimulus by stimulus; an adaptive fit shares its thresholds "
+            "between stimuli: use the standard errors of the fit (res.thresholds, "
+            "res.extreme_response()) or refit resampled studies with rd.fit_adaptive"
+        )
     confidence = _check_confidence(level)
     _check_choice(method, _BOOTSTRAP_METHODS, "method")
     _check_choice(interval, _INTERVALS, "interval")

@@ -19,6 +19,12 @@ log-likelihood per test rating
   - ``"posterior"``: the posterior-predictive pmf under a uniform prior on the family's
     members (:func:`~ratingdist.evaluation.posterior.posterior_predictive`);
 
+- with ``learned_thresholds=True``, for the normal and logistic families: the same two
+  maximum-likelihood predictors (``"learned-mle"``, ``"learned-prob_floor"``) of the adaptive
+  model whose category thresholds are learned, by joint maximum likelihood over all stimuli,
+  from the train ratings only (:func:`~ratingdist.adaptive.fit_adaptive`,
+  ``thresholds="shared"``; the outer thresholds pinned at 1.5 and K − 0.5);
+
 - baselines: the empirical train distribution with the floor ε (``"empirical"``), add-α
   smoothing (c + α)/(N + Kα) with the given α (``"add-0.5"`` by default), and add-α with the α
   that is best in hindsight, i.e. that minimizes the mean test NLL of that train size over all
@@ -45,6 +51,7 @@ from scipy import optimize
 
 from .. import gof
 from .._kernels.split import split_counts as _split_kernel
+from ..adaptive import ADAPTIVE_FAMILIES, fit_adaptive
 from ..data import RatingCounts
 from ..families import FAMILIES, Family, family
 from ..fitting import as_counts, fit
@@ -220,6 +227,33 @@ class PredictiveExperiment:
                 )
         return pd.DataFrame(rows)
 
+    def paired(self, predictor: str, baseline: str) -> pd.DataFrame:
+        """Paired comparison of two predictors per train size: Δ = mean over stimuli of
+        NLL(predictor) − NLL(baseline) (each stimulus' NLL averaged over repeats; negative:
+        the predictor is better) with its standard error over stimuli.
+
+        Columns: train_size, predictor, baseline, n_stimuli, delta, se, z (= delta / se).
+        """
+        names = list(self.predictors["predictor"])
+        for name in (predictor, baseline):
+            if name not in names:
+                raise ValueError(f"unknown predictor {name!r}; the experiment has {names}")
+        a, b = names.index(predictor), names.index(baseline)
+        nll = self._per_stimulus()[0]
+        rows = []
+        for s, size in enumerate(self.train_sizes):
+            keep = ~np.isnan(nll[s, :, 0])
+            with np.errstate(invalid="ignore"):
+                d = nll[s, keep, a] - nll[s, keep, b]
+            se = _se(d)
+            delta = float(d.mean()) if len(d) else float("nan")
+            rows.append({
+                "train_size": size, "predictor": predictor, "baseline": baseline,
+                "n_stimuli": int(keep.sum()), "delta": delta, "se": se,
+                "z": delta / se if np.isfinite(se) and se > 0 else float("nan"),
+            })
+        return pd.DataFrame(rows)
+
     def best(self) -> pd.DataFrame:
         """Per train size: the best family predictor (lowest mean NLL) against the baselines.
 
@@ -263,14 +297,32 @@ def _se(x: NDArray[np.float64]) -> float:
     return float(x.std(ddof=1) / np.sqrt(len(x)))
 
 
-def _predictor_table(names: Sequence[str], methods: Sequence[str], alpha_name: str) -> pd.DataFrame:
+def _predictor_table(
+    names: Sequence[str], methods: Sequence[str], alpha_name: str,
+    learned: Sequence[tuple[str, str]] = (),
+) -> pd.DataFrame:
     rows = [
         ("empirical", None, "empirical"),
         (alpha_name, None, "add-alpha"),
         ("add-best", None, "add-alpha"),
     ]
     rows += [(f"{name}/{method}", name, method) for name in names for method in methods]
+    rows += [(f"{name}/learned-{method}", name, f"learned-{method}") for name, method in learned]
     return pd.DataFrame(rows, columns=["predictor", "family", "method"])
+
+
+def _learned_predictors(fams: Sequence[Family], methods: Sequence[str]) -> list[tuple[str, str]]:
+    """(family, method) of the learned-threshold predictors, in table order."""
+    names = [f.name for f in fams if f.name in ADAPTIVE_FAMILIES]
+    if not names:
+        raise ValueError(
+            f"learned_thresholds needs one of the families {ADAPTIVE_FAMILIES}, got "
+            f"{[f.name for f in fams]}"
+        )
+    chosen = [m for m in ("mle", "prob_floor") if m in methods]
+    if not chosen:
+        raise ValueError("learned_thresholds needs the method 'mle' or 'prob_floor'")
+    return [(name, m) for name in names for m in chosen]
 
 
 def _family_predictions(
@@ -329,6 +381,7 @@ def predictive_experiment(
     empirical_floor: float = 1e-3,
     alpha: float = 0.5,
     prior: Prior | None = None,
+    learned_thresholds: bool = False,
     progress: bool | None = False,
 ) -> PredictiveExperiment:
     """Predict held-out ratings from random train subsets of every stimulus' ratings.
@@ -349,6 +402,11 @@ def predictive_experiment(
     empirical_floor : ε of the empirical baseline, (1 − Kε)·p̂ + ε.
     alpha : α of the add-α baseline (named ``"add-<alpha>"``).
     prior : prior density of the ``"posterior"`` method (default uniform in (ψ, ρ)).
+    learned_thresholds : also the predictors with thresholds learned from the train ratings
+        (``"<family>/learned-mle"``, ``"<family>/learned-prob_floor"``) for the normal and
+        logistic families among ``families`` and the methods ``"mle"``/``"prob_floor"``
+        among ``methods``; :meth:`PredictiveExperiment.paired` compares them with the
+        reference thresholds.
     progress : a progress bar (``tqdm.auto``) over the (train size, repeat) splits on stderr:
         False (default) prints nothing, True shows it, None only where stderr is a terminal.
 
@@ -376,7 +434,8 @@ def predictive_experiment(
     methods = list(methods)
     _check_options(methods, prob_floor, pseudo_counts, empirical_floor, alpha, K)
     alpha_name = f"add-{alpha:g}"
-    predictors = _predictor_table([f.name for f in fams], methods, alpha_name)
+    learned = _learned_predictors(fams, methods) if learned_thresholds else []
+    predictors = _predictor_table([f.name for f in fams], methods, alpha_name, learned)
     options = {"prob_floor": prob_floor, "pseudo_counts": pseudo_counts, "prior": prior}
     c = rc.counts
     n_ratings = rc.n_ratings
@@ -405,6 +464,13 @@ def predictive_experiment(
             predictions = _family_predictions(fam, train, methods, options)
             for m, method in enumerate(methods):
                 out[rows, 3 + f * len(methods) + m] = heldout_nll(test, predictions[method])
+        first = 3 + len(fams) * len(methods)
+        fitted: dict[str, NDArray] = {}
+        for i, (name, method) in enumerate(learned):
+            if name not in fitted:
+                fitted[name] = fit_adaptive(train, name, thresholds="shared").cell_probs()
+            probs = fitted[name] if method == "mle" else floored(fitted[name], prob_floor)
+            out[rows, first + i] = heldout_nll(test, probs)
         if r == repeats - 1:
             best_alpha[s] = _best_alpha(trains, tests)
             for rep in range(int(repeats)):
