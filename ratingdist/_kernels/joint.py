@@ -297,6 +297,71 @@ def _block_newton(fam, mu, ls, free_ls, lo, hi, a0, a1, counts, cell_tset, cell_
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
+def _limit_start(mu, ls, lo, fam, a0, a1, counts, cell_tset, cell_lset, tau, lam, lapse, K,
+                 scr):
+    """The start of a block: (μ, log σ) as given, or, for a stimulus whose ratings lie in one
+    category or two adjacent ones and whose cells share their thresholds, the σ → 0 limit at
+    the floor where its NLL is not higher (μ in the middle of the category, or where it
+    splits the ratings between the two at the threshold between them).
+
+    Newton's method approaches such a limit only slowly (with a logistic latent over hundreds
+    of iterations: the optimum lies at the end of a curved valley μ = τ − z·σ); at the floor its
+    likelihood is the limit's to double precision and only μ remains to be solved.
+    """
+    first = K
+    last = -1
+    for c in range(a0, a1):
+        if cell_tset[c] != cell_tset[a0]:
+            return mu, ls  # cells on different thresholds: no common limit
+        for k in range(K):
+            if counts[c, k] > 0.0:
+                first = min(first, k)
+                last = max(last, k)
+    if last - first > 1:
+        return mu, ls
+    tr = tau[cell_tset[a0]]
+    if first == last:
+        low = tr[first - 1] if first > 0 else tr[0] - 0.5 * (tr[1] - tr[0])
+        up = tr[first] if first < K - 1 else tr[K - 2] + 0.5 * (tr[K - 2] - tr[K - 3])
+        m = 0.5 * (low + up)
+    else:
+        below = 0.0
+        total = 0.0
+        for c in range(a0, a1):
+            below += counts[c, first]
+            total += counts[c, first] + counts[c, last]
+        # z = F⁻¹(share below the threshold): the split of the limit
+        m = tr[first] - math.exp(lo) * _standard_quantile(fam, below / total)
+    f = _stim_eval(fam, mu, ls, a0, a1, counts, cell_tset, cell_lset, tau, lam, lapse, K,
+                   scr)[0]
+    fl = _stim_eval(fam, m, lo, a0, a1, counts, cell_tset, cell_lset, tau, lam, lapse, K,
+                    scr)[0]
+    if fl <= f or not f < _INF:
+        return m, lo
+    return mu, ls
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _standard_quantile(fam, q):
+    """F⁻¹(q) of the standard latent for 0 < q < 1: logit q, or for the normal Newton's method
+    on log Φ(z) = log q from z = logit(q)/1.7 (to about 1e-12; a start for the block solver)."""
+    if q > 0.5:
+        return -_standard_quantile(fam, 1.0 - q)
+    z = math.log(q) - math.log1p(-q)
+    if fam != NORMAL:
+        return z
+    z /= 1.7
+    target = math.log(q)
+    for _ in range(30):
+        lF, _lS, lf, _psi = _standard(fam, z)
+        step = (lF - target) / math.exp(lf - lF)
+        z -= step
+        if abs(step) < 1e-12 * (1.0 + abs(z)):
+            break
+    return z
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _scratch(K):
     P = K + 2
     return (np.empty(P), np.empty((P, P)), np.empty((4, K)), np.empty(P), np.empty((P, P)))
@@ -330,10 +395,13 @@ def solve_blocks(fam, theta, active, ptr, counts, cell_tset, cell_lset, tau, lam
         scr = np.empty((4, K))
         a0 = ptr[j]
         a1 = ptr[j + 1]
+        mu0 = theta[j, 0]
         ls0 = ls_common if common else theta[j, 1]
-        bm, bl, bf, bc, bi = _block_newton(fam, theta[j, 0], ls0, not common, lo, hi, a0, a1,
-                                           counts, cell_tset, cell_lset, tau, lam, lapse, K,
-                                           maxit, scr)
+        if not common:
+            mu0, ls0 = _limit_start(mu0, ls0, lo, fam, a0, a1, counts, cell_tset, cell_lset,
+                                    tau, lam, lapse, K, scr)
+        bm, bl, bf, bc, bi = _block_newton(fam, mu0, ls0, not common, lo, hi, a0, a1, counts,
+                                           cell_tset, cell_lset, tau, lam, lapse, K, maxit, scr)
         if restart[j]:
             near = _INF  # the lowest NLL of a start that converged to another local optimum
             pooled = np.zeros(K)
