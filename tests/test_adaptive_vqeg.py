@@ -103,10 +103,10 @@ def _log_q(z: np.ndarray, family: str) -> np.ndarray:
     """log(F(hi) − F(lo)) of the K categories from z (cells, K + 1), ±∞ at the ends: from the
     survival function S(x) = F(−x) where both bounds are above 0, else from F."""
     log_f, log_s = _log_cdf(z, family), _log_cdf(-z, family)
-    lo_f, hi_f, lo_s, hi_s = log_f[:, :-1], log_f[:, 1:], log_s[:, :-1], log_s[:, 1:]
+    upper = z[:, :-1] > 0
     with np.errstate(invalid="ignore"):
-        return np.where(z[:, :-1] > 0, lo_s + _log1mexp(hi_s - lo_s),
-                        hi_f + _log1mexp(lo_f - hi_f))
+        base = np.where(upper, log_s[:, :-1], log_f[:, 1:])
+        return base + _log1mexp(np.where(upper, log_s[:, 1:], log_f[:, :-1]) - base)
 
 
 def _closed_form(n: np.ndarray, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
