@@ -10,12 +10,12 @@ The model of a cell (group g, stimulus j) with counts n_1..n_K:
     p_k = (1 − λ_g) q_k + λ_g/K,   NLL = −Σ n_k log p_k,
 
 with z_0 = −∞, z_K = +∞ and F the standard normal or logistic cdf. The reference fit minimizes
-the NLL over all parameters at once with the analytic gradient (SciPy's truncated Newton TNC
-from every start, then L-BFGS-B from the best end point and from any where TNC did not
-converge), in the coordinates (μ_j, log σ_j) with log σ_j ∈ [log 1e-3, log 1e4] (the box of
-``fit_adaptive``) and λ ∈ [0, 0.999] as bounds. log q_k is computed from log-cdfs
-(``log_ndtr``, ``log_expit``) on the side of the distribution where the difference does not
-cancel, log p_k by ``logaddexp``. Thresholds are
+the NLL over all parameters at once with the analytic gradient: SciPy's truncated Newton (TNC)
+with loose tolerances from every start; from the best end point, and from any where TNC did not
+converge, TNC with tight tolerances and then L-BFGS-B. The coordinates are (μ_j, log σ_j) with
+log σ_j ∈ [log 1e-3, log 1e4] (the box of ``fit_adaptive``) and λ ∈ [0, 0.999] as bounds.
+log q_k is computed from log-cdfs (``log_ndtr``, ``log_expit``) on the side of the distribution
+where the difference does not cancel, log p_k by ``logaddexp``. Thresholds are
 ordered by construction: a set with both outer thresholds pinned (1.5 and K − 0.5) has its
 K − 2 gaps (K − 2)·softmax(θ, 0), a set with only τ_1 pinned has gaps exp(θ). The experiments
 share no video, so every group is its own connected component: with per-group thresholds and
@@ -70,8 +70,9 @@ SCALES = ("per-stimulus", "common")
 COMBINATIONS = [
     (f, t, la, s) for f in FAMILIES for t in THRESHOLDS for la in LAPSES for s in SCALES
 ]
-# fit_adaptive ends above this file's optimum (a local optimum of the per-group lapse fit that
-# lies 1.38 above the nested fit without a lapse)
+# fit_adaptive ends above this file's optimum: it reports a converged stationary point with
+# λ = 0.0132 for experiment 1 (λ = 0 for the others), 1.375 above the optimum at λ = 0 for every
+# group, which is its own fit without a lapse (2253.8336)
 FAILING = {
     ("normal", "per-group", "per-group", "per-stimulus"):
         "fit_adaptive NLL 2255.2089 vs reference 2253.8336 (the fit without a lapse)",
@@ -259,18 +260,21 @@ class _Model:
         parts = [*grad_theta] + ([grad_lam] if self.n_lapse else []) + [grad_mu, grad_s]
         return nll, np.concatenate(parts)
 
-    def tnc(self, x0: np.ndarray) -> tuple[float, np.ndarray, bool]:
-        """Truncated Newton (cheap iterations): NLL, end point, whether it converged."""
-        res = optimize.minimize(
-            self.nll_grad, x0, jac=True, method="TNC", bounds=self.bounds(),
-            options={"maxfun": 20_000, "ftol": 0.0, "xtol": 0.0, "gtol": 1e-9, "accuracy": 1e-12},
-        )
+    def tnc(self, x0: np.ndarray, tight: bool) -> tuple[float, np.ndarray, bool]:
+        """Truncated Newton (cheap iterations): NLL, end point, whether it converged; loose
+        tolerances to rank the starts, tight ones to polish."""
+        options = ({"ftol": 0.0, "gtol": 1e-9, "accuracy": 1e-12} if tight
+                   else {"ftol": 1e-7, "gtol": 1e-4})
+        res = optimize.minimize(self.nll_grad, x0, jac=True, method="TNC", bounds=self.bounds(),
+                                options={"maxfun": 20_000, "xtol": 0.0, **options})
         return float(res.fun), res.x, res.status in (1, 2)
 
     def polish(self, x0: np.ndarray) -> tuple[float, np.ndarray]:
-        """L-BFGS-B from an end point of :meth:`tnc` (which can stop on a failed line search)."""
+        """Tight truncated Newton, then L-BFGS-B (which also recovers from a failed TNC line
+        search)."""
+        _, x, _ = self.tnc(x0, tight=True)
         res = optimize.minimize(
-            self.nll_grad, x0, jac=True, method="L-BFGS-B", bounds=self.bounds(),
+            self.nll_grad, x, jac=True, method="L-BFGS-B", bounds=self.bounds(),
             options={"maxiter": 20_000, "maxfun": 40_000, "maxcor": 10, "ftol": 1e-15,
                      "gtol": 1e-9},
         )
@@ -380,7 +384,7 @@ class _Study:
             starts = self.starts(model, COMBINATIONS.index(key), perturbed)
             fits = []
             for x0 in starts + self.nested(key, model):
-                value, x, converged = model.tnc(x0)
+                value, x, converged = model.tnc(x0, tight=False)
                 fits.append((value, x) if converged else model.polish(x))
             best = model.polish(min(fits, key=lambda f: f[0])[1])
             self.fits[key] = (best[0], best[1], [f[0] for f in fits])
