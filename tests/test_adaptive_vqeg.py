@@ -156,7 +156,6 @@ class _Model:
         self.n_stim = int(self.open.sum())
         self.n_s = self.n_stim if scale == "per-stimulus" else 1
         self.n_theta_all = sum(self.n_theta)
-        self.size = self.n_theta_all + self.n_lapse + self.n_stim + self.n_s
 
     # ---- parameter layout
     def split(self, x: np.ndarray):
