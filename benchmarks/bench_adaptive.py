@@ -3,7 +3,7 @@
 Run by hand (not part of the tests):
 
     RATINGDIST_DATA_DIR=../shared/data python benchmarks/bench_adaptive.py [--stimuli N]
-        [--lapse-stimuli N] [--coverage 200] [--skip-koniq]
+        [--lapse-stimuli N] [--coverage 200] [--skip-koniq] [--ordered-model N]
 
 Prints wall-clock seconds, and in brackets the CPU seconds of all threads (telling on a shared
 machine), warm (the Numba kernels compiled and cached by a small run first):
@@ -16,7 +16,10 @@ machine), warm (the Numba kernels compiled and cached by a small run first):
    thresholds), ``--lapse-stimuli`` (default 2·10^4) with per-group lapses: time and recovery
    of the thresholds;
 3. coverage of the 95 % threshold intervals over ``--coverage`` simulated studies (60 stimuli,
-   two groups, 40 ratings per cell, per-group thresholds and lapses).
+   two groups, 40 ratings per cell, per-group thresholds and lapses);
+4. the homoscedastic special case (``scale="common"``, ``thresholds="shared"``, no lapse)
+   against statsmodels' ``OrderedModel`` (probit and logit) on ``--ordered-model`` VQEG-HDTV
+   videos (default 100; 0 skips it): NLL of both, time of both and their ratio.
 """
 
 from __future__ import annotations
@@ -28,7 +31,9 @@ import time
 
 import numba
 import numpy as np
+import pandas as pd
 from scipy import stats
+from statsmodels.miscmodels.ordinal_model import OrderedModel
 
 import ratingdist as rd
 
@@ -39,10 +44,16 @@ TRUE_LAPSE = np.array([0.03, 0.08])
 
 def timed(call) -> tuple[str, object]:
     """'wall s (CPU s)' of a call, and its result."""
+    wall, cpu, out = timed_cpu(call)
+    return f"{wall:7.2f} s ({cpu:.2f} s CPU)", out
+
+
+def timed_cpu(call) -> tuple[float, float, object]:
+    """Wall and CPU seconds (all threads) of a call, and its result."""
     cpu = time.process_time()
     start = time.perf_counter()
     out = call()
-    return f"{time.perf_counter() - start:7.2f} s ({time.process_time() - cpu:.2f} s CPU)", out
+    return time.perf_counter() - start, time.process_time() - cpu, out
 
 
 def simulate(seed: int, n: int, ratings: int) -> np.ndarray:
@@ -119,12 +130,60 @@ def coverage(studies: int) -> None:
     )
 
 
+def ordered_model(n: int) -> None:
+    """``fit_adaptive(counts, family, scale="common")`` against statsmodels' ``OrderedModel``.
+
+    The model is the ordered probit / logit with one latent location per stimulus and one
+    scale: P(rating = k) = F((τ_k − μ_j)/σ) − F((τ_{k−1} − μ_j)/σ). ``OrderedModel`` fits
+    y* = x'β + ε, ε ~ F with scale 1 and thresholds c_1, c_1 + exp(δ_2), ...: on long-format
+    ratings (one row per rating) with the dummies of all stimuli but the first as exog (no
+    constant: the first stimulus is the origin) it is the same model, c_k = (τ_k − μ_1)/σ and
+    β_j = (μ_j − μ_1)/σ, so the two maximum log-likelihoods agree. ``OrderedModel`` uses
+    numerical derivatives (BFGS here). Videos whose ratings all lie in category 1 or all in K are
+    left out: their μ_j is at ∓∞, where β_j diverges. The n videos are spread evenly over the
+    remaining ones in id order. Times of ``fit_adaptive``: median of 9 runs (the ratio's base) and
+    the best of them (fits this small take milliseconds, and the spread on a loaded machine is
+    large).
+    """
+    counts = rd.datasets.load("vqeg-hdtv")
+    c = np.asarray(counts.counts)
+    k = counts.K
+    finite = (c[:, 0] < c.sum(1)) & (c[:, -1] < c.sum(1))
+    rows = np.flatnonzero(finite)[np.linspace(0, finite.sum() - 1, n).round().astype(int)]
+    sub, cells = counts[rows], c[rows]
+    stimulus = np.repeat(np.repeat(np.arange(n), k), cells.ravel())
+    ratings = np.tile(np.arange(1, k + 1), n).repeat(cells.ravel())
+    endog = pd.Series(pd.Categorical(ratings, categories=range(1, k + 1), ordered=True))
+    exog = (stimulus[:, None] == np.arange(1, n)[None, :]).astype(np.float64)
+    print(f"OrderedModel: {n} VQEG-HDTV videos, {len(ratings)} ratings, {n - 1 + k - 1} parameters")
+    for distr, family in (("probit", "normal"), ("logit", "logistic")):
+        rd.fit_adaptive(sub[:10], family, scale="common")  # warm: kernels loaded
+        runs = [timed_cpu(lambda f=family: rd.fit_adaptive(sub, f, scale="common"))
+                for _ in range(9)]
+        rd_wall, rd_cpu = np.median([r[:2] for r in runs], axis=0)
+        rd_best = min(r[0] for r in runs)
+        res = runs[0][2]
+        model = OrderedModel(endog, exog, distr=distr)
+        om_wall, om_cpu, om = timed_cpu(
+            lambda m=model: m.fit(method="bfgs", maxiter=5000, gtol=1e-8, disp=False))
+        print(
+            f"  {distr:6s} fit_adaptive NLL {res.nll:.8f} {rd_wall:.3f} s ({rd_cpu:.3f} s CPU, "
+            f"median of 9; best {rd_best:.3f} s), "
+            f"converged {res.converged}  OrderedModel NLL {-om.llf:.8f} {om_wall:.2f} s "
+            f"({om_cpu:.2f} s CPU), converged {om.mle_retvals['converged']}  "
+            f"difference {-om.llf - res.nll:+.1e}  speed ratio {om_wall / rd_wall:.0f}× wall, "
+            f"{om_cpu / rd_cpu:.0f}× CPU"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--stimuli", type=int, default=100_000)
     ap.add_argument("--lapse-stimuli", type=int, default=20_000)
     ap.add_argument("--coverage", type=int, default=200)
     ap.add_argument("--skip-koniq", action="store_true")
+    ap.add_argument("--ordered-model", type=int, default=100, metavar="N",
+                    help="videos of the OrderedModel comparison (0: skip)")
     args = ap.parse_args()
     print(
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
@@ -136,6 +195,8 @@ def main() -> None:
     large(args.stimuli, None)
     large(args.lapse_stimuli, "per-group")
     coverage(args.coverage)
+    if args.ordered_model:
+        ordered_model(args.ordered_model)
 
 
 if __name__ == "__main__":
