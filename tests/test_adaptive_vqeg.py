@@ -70,13 +70,6 @@ SCALES = ("per-stimulus", "common")
 COMBINATIONS = [
     (f, t, la, s) for f in FAMILIES for t in THRESHOLDS for la in LAPSES for s in SCALES
 ]
-# fit_adaptive ends above this file's optimum: it reports a converged stationary point with
-# λ = 0.0132 for experiment 1 (λ = 0 for the others), 1.375 above the optimum at λ = 0 for every
-# group, which is its own fit without a lapse (2253.8336)
-FAILING = {
-    ("normal", "per-group", "per-group", "per-stimulus"):
-        "fit_adaptive NLL 2255.2089 vs reference 2253.8336 (the fit without a lapse)",
-}
 
 
 # --------------------------------------------------------------------------------------------
@@ -449,11 +442,7 @@ def test_reference_gradient_matches_finite_differences(study, family, thresholds
 
 
 @pytest.mark.data
-@pytest.mark.parametrize(("family", "thresholds", "lapse", "scale"), [
-    pytest.param(*key, marks=pytest.mark.xfail(strict=True, reason=FAILING[key]))
-    if key in FAILING else key
-    for key in COMBINATIONS
-])
+@pytest.mark.parametrize(("family", "thresholds", "lapse", "scale"), COMBINATIONS)
 def test_fit_adaptive_reaches_the_reference_optimum(study, family, thresholds, lapse, scale):
     res = rd.fit_adaptive(study.counts, family, groups=study.labels, thresholds=thresholds,
                           lapse=lapse, scale=scale)
