@@ -15,8 +15,9 @@ machine), warm (the Numba kernels compiled and cached by a small run first):
    and stimulus): ``--stimuli`` stimuli (default 10^5) fitted without a lapse (per-group
    thresholds), ``--lapse-stimuli`` (default 2·10^4) with per-group lapses: time and recovery
    of the thresholds;
-3. coverage of the 95 % threshold intervals over ``--coverage`` simulated studies (60 stimuli,
-   two groups, 40 ratings per cell, per-group thresholds and lapses);
+3. coverage of the 95 % threshold and lapse intervals over ``--coverage`` simulated studies
+   (60 stimuli, two groups, 40 ratings per cell, per-group thresholds and lapses), and the
+   mean standardized error of the lapses;
 4. the homoscedastic special case (``scale="common"``, ``thresholds="shared"``, no lapse)
    against statsmodels' ``OrderedModel`` (probit and logit) on ``--ordered-model`` VQEG-HDTV
    videos (default 100; 0 skips it): NLL of both, time of both and their ratio.
@@ -113,6 +114,8 @@ def large(n: int, lapse: str | None) -> None:
 
 def coverage(studies: int) -> None:
     hits = []
+    lapse_hits = []
+    lapse_z = []
     start = time.perf_counter()
     for seed in range(studies):
         res = rd.fit_adaptive(simulate(1000 + seed, 60, 40), thresholds="per-group",
@@ -122,12 +125,20 @@ def coverage(studies: int) -> None:
         truth = TRUE_TAU.ravel()[free]
         hits.extend((th["ci_low"].to_numpy()[free] <= truth)
                     & (truth <= th["ci_high"].to_numpy()[free]))
-    share = float(np.mean(hits))
-    half = 1.96 * np.sqrt(share * (1 - share) / len(hits))
-    print(
-        f"coverage of the 95 % threshold intervals over {studies} studies ({len(hits)} "
-        f"intervals): {share:.3f} ± {half:.3f}  ({time.perf_counter() - start:.1f} s)"
-    )
+        lam = res.lapse
+        lapse_hits.extend((lam["ci_low"].to_numpy() <= TRUE_LAPSE)
+                          & (TRUE_LAPSE <= lam["ci_high"].to_numpy()))
+        lapse_z.extend((lam["value"].to_numpy() - TRUE_LAPSE) / lam["se"].to_numpy())
+    for name, h in (("threshold", hits), ("lapse", lapse_hits)):
+        share = float(np.mean(h))
+        half = 1.96 * np.sqrt(share * (1 - share) / len(h))
+        print(
+            f"coverage of the 95 % {name} intervals over {studies} studies ({len(h)} "
+            f"intervals): {share:.3f} ± {half:.3f}"
+        )
+    z = np.asarray(lapse_z)
+    print(f"lapses: mean (estimate − truth)/se {z.mean():+.3f}, sd {z.std(ddof=1):.3f}  "
+          f"({time.perf_counter() - start:.1f} s)")
 
 
 def ordered_model(n: int) -> None:
