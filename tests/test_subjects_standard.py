@@ -385,10 +385,30 @@ def test_bad_arguments() -> None:
         rd.subjects.mle(ratings, max_iter=0)
     with pytest.raises(TypeError, match=r"ratings must be ratingdist\.Ratings"):
         rd.subjects.p913(ratings.counts())
-    plain = Ratings.from_wide(pd.DataFrame({"s1": [5, 4], "s2": [4, 3]}))
+    noisy = np.random.default_rng(1).integers(1, 6, size=(10, 6))
+    plain = Ratings.from_wide(pd.DataFrame(noisy, columns=[f"s{i}" for i in range(6)]))
     with pytest.raises(ValueError, match="needs the contents of the stimuli"):
         rd.subjects.mle(plain)
     assert rd.subjects.mle(plain, content_ambiguity=False).contents is None
+
+
+def test_mle_without_a_finite_optimum_names_the_subjects() -> None:
+    # u = x_j + b_i exactly: every inconsistency goes to 0, the likelihood to infinity
+    additive = Ratings.from_wide(pd.DataFrame({"s1": [5, 4], "s2": [4, 3]}))
+    with pytest.raises(ValueError, match=r"no finite optimum: subject 's1'.* is fitted exactly"):
+        rd.subjects.mle(additive, content_ambiguity=False)
+    rd.subjects.p910(additive)  # defined: its weights are floored
+    # a subject with a single rating (the others noisy)
+    noisy = np.random.default_rng(1).integers(1, 6, size=(10, 6))
+    rows = [(j, i, int(r)) for j, row in enumerate(noisy) for i, r in enumerate(row)]
+    rows.append((0, 9, 3))
+    single = Ratings.from_long(pd.DataFrame(rows, columns=["stimulus", "subject", "rating"]),
+                               stimulus="stimulus", subject="subject", rating="rating")
+    with pytest.raises(ValueError, match=r"subject 9 \(1 rating\(s\); first: stimulus 0, "
+                                         r"rating 3\) has a single rating"):
+        rd.subjects.mle(single, content_ambiguity=False)
+    # the standard that floors its weights still answers
+    assert np.isfinite(rd.subjects.p910(single).subjects["bias"]).all()
 
 
 def test_max_iter_stops_early() -> None:

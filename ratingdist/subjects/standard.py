@@ -523,7 +523,13 @@ def mle(
     Raises
     ------
     ValueError
-        If ``content_ambiguity`` is True and the ratings have no contents.
+        If ``content_ambiguity`` is True and the ratings have no contents; if the iteration
+        runs into a point where the likelihood has no finite maximum (without content
+        ambiguity always for a subject with a single rating; in general a subject whose
+        ratings the model fits exactly, υ_i → 0 with a_c = 0), naming the subjects. (The
+        likelihood is unbounded near any such point; like sureal's solver this one follows
+        the interior stationary point from its start, and where it drifts towards a
+        singular point without reaching it returns that point, with a very small υ_i.)
     """
     z = float(_check_ci("normal", level)(1.0))
     _check_iteration(tol, max_iter)
@@ -535,6 +541,8 @@ def mle(
     cells = Cells.of(ratings)
     u, at_j, at_i = cells.u, cells.at_stimulus, cells.at_subject
     n_j, k_i = cells.per_stimulus(), cells.per_subject()
+    if not content_ambiguity and np.any(k_i < 2):
+        raise ValueError(_unbounded(ratings, np.flatnonzero(k_i < 2), "has a single rating"))
     if content_ambiguity:
         codes, _ = pd.factorize(pd.Series(ratings.contents, dtype=object))
         content_ids = ratings.contents[np.unique(codes, return_index=True)[1]]
@@ -594,6 +602,9 @@ def mle(
             x_std = 1.0 / np.sqrt(np.maximum(0.0, den))
             converged = bool(np.linalg.norm(previous - x) < tol)
         loglik = _gaussian_loglik(u - at_j(x) - at_i(b), at_i(v**2) + at_c(a) ** 2)
+    if not (np.isfinite(loglik) and np.isfinite(x).all() and np.isfinite(v).all()):
+        # the iteration ran into v_i² + a_c² = 0: the likelihood has no finite maximum there
+        raise ValueError(_unbounded(ratings, np.flatnonzero(~(v > 0)), "is fitted exactly"))
     shift = float(np.mean(b))
     b, x = b - shift, x + shift
     n_params = cells.n_stimuli + 2 * cells.n_subjects + (n_contents if content_ambiguity else 0)
@@ -611,6 +622,28 @@ def mle(
         _model_subjects(ratings, k_i, b, b_std, v, v_std, z, level),
         _model_summary(ratings.n_ratings, iteration, converged, loglik, n_params),
         contents,
+    )
+
+
+def _unbounded(ratings: Ratings, subjects: NDArray[np.int64], why: str) -> str:
+    """The message of a Gaussian subject model without a finite maximum."""
+    frame = ratings.to_frame()
+    names = ratings.subjects[subjects]
+    parts = []
+    for name in names[:5]:
+        rows = frame[frame["subject"] == name]
+        name = name.item() if isinstance(name, np.generic) else name
+        first = rows.iloc[0]
+        stimulus = first["stimulus"]
+        stimulus = stimulus.item() if isinstance(stimulus, np.generic) else stimulus
+        parts.append(f"subject {name!r} ({len(rows)} rating(s); first: stimulus "
+                     f"{stimulus!r}, rating {first['rating']})")
+    more = f" and {len(names) - 5} more" if len(names) > 5 else ""
+    return (
+        f"the maximum-likelihood subject model has no finite optimum: {', '.join(parts)}{more} "
+        f"{why}, so its inconsistency goes to 0 and the likelihood grows without bound; drop "
+        "such subjects, or use rd.subjects.p910 (whose weights 1/(υ² + ε) stay finite) or the "
+        "quantized subject model rd.subjects.fit"
     )
 
 
