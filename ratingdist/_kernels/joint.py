@@ -69,6 +69,44 @@ def _standard(fam, z):
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
+def _tabulate(fam, m, sig, tau, K, work):
+    """``work`` (4, K) ← (log F, log S, log f, ψ) of the standard latent at every
+    z_i = (τ_i − m)/σ, i < K − 1."""
+    for i in range(K - 1):
+        lF, lS, lf, psi = _standard(fam, (tau[i] - m) / sig)
+        work[0, i] = lF
+        work[1, i] = lS
+        work[2, i] = lf
+        work[3, i] = psi
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _log_prob(k, K, work, log1ml, loglk, lapse):
+    """log p_k = log[(1 − λ)·D_k + λ/K] from the tabulated work, D_k the latent mass of
+    category k (from whichever tail loses no precision)."""
+    lf_up = work[0, k] if k < K - 1 else 0.0
+    ls_up = work[1, k] if k < K - 1 else _NEG_INF
+    lf_lo = work[0, k - 1] if k > 0 else _NEG_INF
+    ls_lo = work[1, k - 1] if k > 0 else 0.0
+    if lf_up <= ls_lo:
+        lD = logsubexp(lf_up, lf_lo)
+    else:
+        lD = logsubexp(ls_lo, ls_up)
+    return (logaddexp(log1ml + lD, loglk) if lapse else lD), lD
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _edge(k, side, K, tau, m, sig, work, log1ml, lp):
+    """The upper (side 0) or lower (side 1) threshold i of category k with e = ±(1 − λ)f_i/p_k
+    (0 where category k has no such threshold), z_i and ψ_i."""
+    i = k if side == 0 else k - 1
+    if i < 0 or i > K - 2:
+        return i, 0.0, 0.0, 0.0
+    sgn = 1.0 if side == 0 else -1.0
+    return i, sgn * math.exp(log1ml + work[2, i] - lp), (tau[i] - m) / sig, work[3, i]
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _add_sym(w, a, b, x):
     w[a, b] += x
     if a != b:
@@ -90,13 +128,7 @@ def cell_nll(fam, m, ls, tau, lam, lapse, c, K, grad, hess, work, v, w):
         for b in range(P):
             hess[a, b] = 0.0
     sig = math.exp(ls)
-    for i in range(K - 1):
-        z = (tau[i] - m) / sig
-        lF, lS, lf, psi = _standard(fam, z)
-        work[0, i] = lF
-        work[1, i] = lS
-        work[2, i] = lf
-        work[3, i] = psi
+    _tabulate(fam, m, sig, tau, K, work)
     log1ml = math.log1p(-lam)
     loglk = math.log(lam / K) if lam > 0.0 else _NEG_INF
     f = 0.0
@@ -104,15 +136,7 @@ def cell_nll(fam, m, ls, tau, lam, lapse, c, K, grad, hess, work, v, w):
         ck = c[k]
         if ck <= 0.0:
             continue
-        lf_up = work[0, k] if k < K - 1 else 0.0
-        ls_up = work[1, k] if k < K - 1 else _NEG_INF
-        lf_lo = work[0, k - 1] if k > 0 else _NEG_INF
-        ls_lo = work[1, k - 1] if k > 0 else 0.0
-        if lf_up <= ls_lo:
-            lD = logsubexp(lf_up, lf_lo)
-        else:
-            lD = logsubexp(ls_lo, ls_up)
-        lp = logaddexp(log1ml + lD, loglk) if lapse else lD
+        lp, lD = _log_prob(k, K, work, log1ml, loglk, lapse)
         if not lp > _NEG_INF:
             return _INF
         f -= ck * lp
@@ -121,15 +145,9 @@ def cell_nll(fam, m, ls, tau, lam, lapse, c, K, grad, hess, work, v, w):
             for b in range(P):
                 w[a, b] = 0.0
         for side in range(2):
-            i = k if side == 0 else k - 1
-            if i < 0 or i > K - 2:
-                continue
-            sgn = 1.0 if side == 0 else -1.0
-            e = sgn * math.exp(log1ml + work[2, i] - lp)
+            i, e, z, psi = _edge(k, side, K, tau, m, sig, work, log1ml, lp)
             if e == 0.0:
                 continue
-            z = (tau[i] - m) / sig
-            psi = work[3, i]
             ti = 2 + i
             v[ti] += e / sig
             v[0] -= e / sig
@@ -164,13 +182,7 @@ def cell_nll_ms(fam, m, ls, tau, lam, lapse, c, K, work):
     probability 0. ``work`` (4, K) is scratch.
     """
     sig = math.exp(ls)
-    for i in range(K - 1):
-        z = (tau[i] - m) / sig
-        lF, lS, lf, psi = _standard(fam, z)
-        work[0, i] = lF
-        work[1, i] = lS
-        work[2, i] = lf
-        work[3, i] = psi
+    _tabulate(fam, m, sig, tau, K, work)
     log1ml = math.log1p(-lam)
     loglk = math.log(lam / K) if lam > 0.0 else _NEG_INF
     f = 0.0
@@ -183,15 +195,7 @@ def cell_nll_ms(fam, m, ls, tau, lam, lapse, c, K, work):
         ck = c[k]
         if ck <= 0.0:
             continue
-        lf_up = work[0, k] if k < K - 1 else 0.0
-        ls_up = work[1, k] if k < K - 1 else _NEG_INF
-        lf_lo = work[0, k - 1] if k > 0 else _NEG_INF
-        ls_lo = work[1, k - 1] if k > 0 else 0.0
-        if lf_up <= ls_lo:
-            lD = logsubexp(lf_up, lf_lo)
-        else:
-            lD = logsubexp(ls_lo, ls_up)
-        lp = logaddexp(log1ml + lD, loglk) if lapse else lD
+        lp, _ = _log_prob(k, K, work, log1ml, loglk, lapse)
         if not lp > _NEG_INF:
             return _INF, 0.0, 0.0, 0.0, 0.0, 0.0
         f -= ck * lp
@@ -201,15 +205,9 @@ def cell_nll_ms(fam, m, ls, tau, lam, lapse, c, K, work):
         w01 = 0.0
         w11 = 0.0
         for side in range(2):
-            i = k if side == 0 else k - 1
-            if i < 0 or i > K - 2:
-                continue
-            sgn = 1.0 if side == 0 else -1.0
-            e = sgn * math.exp(log1ml + work[2, i] - lp)
+            _, e, z, psi = _edge(k, side, K, tau, m, sig, work, log1ml, lp)
             if e == 0.0:
                 continue
-            z = (tau[i] - m) / sig
-            psi = work[3, i]
             v0 -= e / sig
             v1 -= z * e
             w00 += e * psi / (sig * sig)
