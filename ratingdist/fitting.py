@@ -527,33 +527,44 @@ def _empirical(c: NDArray) -> NDArray:
 def _fit_maxent(fam: MaxEnt, c: NDArray, K: int):
     n = len(c)
     limit = degenerate_support(c)
-    params, logp, converged = batch.fit_maxent(c, K)
-    probs = np.exp(logp)
-    total = probs.sum(axis=1, keepdims=True)
-    probs /= total
-    logp -= np.log(total)
-    # the limit pmf itself: the solver leaves probabilities of order 1e-15 where it has zeros
+    params = np.empty((n, 2))
+    probs = np.empty((n, K))
+    logp = np.empty((n, K))
+    converged = np.ones(n, bool)
+    todo = ~limit
+    if todo.any():
+        params[todo], lp, converged[todo] = batch.fit_maxent(c[todo], K)
+        p = np.exp(lp)
+        total = p.sum(axis=1, keepdims=True)
+        probs[todo] = p / total
+        logp[todo] = lp - np.log(total)
+    # the limit pmf itself (the solver would leave probabilities of order 1e-15 at its zeros)
     params[limit] = batch.sample_mean_shape(c[limit], K)
     probs[limit] = _empirical(c[limit])
     logp[limit] = gof.log_proportions(c[limit])
-    converged[limit] = True
     return params, probs, logp, np.zeros(n, int), converged, limit, np.zeros(n, bool)
 
 
 def _fit_gsd(fam: GSD, c: NDArray, K: int):
     degenerate = degenerate_support(c)
     n = len(c)
-    params, logp, _, iterations, converged = batch.fit_gsd(c, K, MAX_ITERATIONS)
-    params = np.clip(params, [1.0, 0.0], [K, 1.0])
+    params = np.empty((n, 2))
+    logp = np.empty((n, K))
+    iterations = np.zeros(n, np.int64)
+    converged = np.ones(n, bool)
     # degenerate rows: the moment estimate attains the empirical pmf (a boundary, not a limit);
-    # it is returned exactly (the closed form leaves rounding-level mass in empty categories)
-    if degenerate.any():
-        params[degenerate] = batch.sample_mean_shape(c[degenerate], K)
-        iterations[degenerate] = 0
-        converged[degenerate] = True
+    # it is returned exactly (the closed form leaves rounding-level mass in empty categories),
+    # so only the other rows are solved
+    todo = ~degenerate
+    if todo.any():
+        params[todo], logp[todo], _, iterations[todo], converged[todo] = batch.fit_gsd(
+            c[todo], K, MAX_ITERATIONS
+        )
+        params[todo] = np.clip(params[todo], [1.0, 0.0], [K, 1.0])
+    params[degenerate] = batch.sample_mean_shape(c[degenerate], K)
+    logp[degenerate] = gof.log_proportions(c[degenerate])
     probs = np.exp(logp)
     probs[degenerate] = _empirical(c[degenerate])
-    logp[degenerate] = gof.log_proportions(c[degenerate])
     return params, probs, logp, iterations, converged, np.zeros(n, bool), np.zeros(n, bool)
 
 
