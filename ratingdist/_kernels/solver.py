@@ -15,7 +15,16 @@ import math
 import numpy as np
 from numba.extending import register_jitable
 
-from .codes import GSD_BETABINOMIAL, GSD_MIXTURE, LOGISTIC, LOGIT_LOGISTIC, NORMAL
+from .codes import (
+    BETA,
+    GSD_BETABINOMIAL,
+    GSD_MIXTURE,
+    KUMARASWAMY,
+    KUMARASWAMY_CENTRED,
+    LOGISTIC,
+    LOGIT_LOGISTIC,
+    NORMAL,
+)
 from .gsd import betabinomial_logp, mixture_logp
 from .quantized import quantized_logp
 
@@ -37,6 +46,10 @@ RESOLUTION = 4.5e-16
 #: Share of the way to a bound at which a line search that met zero likelihood on that bound
 #: tries a second point (see :func:`_pulled_bound`).
 EDGE_FRACTION = 0.9
+#: Gain of a full step over its quadratic model's prediction above which (in this and the last
+#: iteration) a beta or Kumaraswamy step is doubled while the NLL keeps falling (see
+#: :func:`minimize_nll`).
+EXPAND_RATIO = 1.1
 
 
 @register_jitable(cache=True, nogil=True, error_model="numpy")
@@ -283,6 +296,12 @@ def _pulled_bound(th, d, lo, hi):
 
 
 @register_jitable(cache=True, nogil=True, error_model="numpy")
+def _predicted_decrease(d0, d1, g0, g1, h00, h01, h11):
+    """Decrease −(gᵀd + ½ dᵀHd) of the quadratic model along the step d."""
+    return -(g0 * d0 + g1 * d1) - 0.5 * (h00 * d0 * d0 + 2.0 * h01 * d0 * d1 + h11 * d1 * d1)
+
+
+@register_jitable(cache=True, nogil=True, error_model="numpy")
 def _unit0(fam, th1):
     """Natural unit of θ0 at θ: the scale for location-scale coordinates, else 1."""
     if fam == NORMAL or fam == LOGISTIC or fam == LOGIT_LOGISTIC:
@@ -306,7 +325,10 @@ def minimize_nll(fam, th0, th1, lo0, hi0, lo1, hi1, aux, c, K, maxit, logp, dlog
     is Newton's step (quadratic convergence, unlike Fisher scoring where the fit is poor). A
     coordinate on its bound with the gradient pointing out of the box is fixed and the other one
     solved alone (Bertsekas' projected Newton); steps are backtracked along the projected path
-    (Armijo).
+    (Armijo). Where a trial on a bound has zero likelihood, the step projected on the box pulled
+    in to EDGE_FRACTION of the way to that bound is tried as well (:func:`_pulled_bound`); where
+    full beta or Kumaraswamy steps gain more than EXPAND_RATIO times their model's prediction
+    twice running, the step is doubled while the NLL falls.
 
     Converged: the Newton decrement per rating ḡᵀH⁻¹ḡ (about twice the gap of f̄ to its optimum)
     is below DECREMENT_TOL·f̄, or every free gradient component is at its rounding floor; both
@@ -322,6 +344,8 @@ def minimize_nll(fam, th0, th1, lo0, hi0, lo1, hi1, aux, c, K, maxit, logp, dlog
     for k in range(K):
         q[k] = c[k] / n_tot
     saved = np.empty((K, 3))  # logp and dlogp while a second point of a line search is tried
+    gained = False  # the last full step gained more than its model predicted
+    expand = fam == BETA or fam == KUMARASWAMY or fam == KUMARASWAMY_CENTRED
     th0 = _clip(th0, lo0, hi0)
     th1 = _clip(th1, lo1, hi1)
     f, g0, g1, h00, h01, h11 = nll_terms(fam, th0, th1, aux, q, K, logp, dlogp)
@@ -443,6 +467,33 @@ def minimize_nll(fam, th0, th1, lo0, hi0, lo1, hi1, aux, c, K, maxit, logp, dlog
             elif accepted:
                 logp[:] = saved[:, 0]
                 dlogp[:] = saved[:, 1:]
+        ahead = (expand and accepted and t == 1.0 and n0 == th0 + d0 and n1 == th1 + d1
+                 and f - nf >= EXPAND_RATIO * _predicted_decrease(d0, d1, g0, g1, e00, e01, e11)
+                 and f - nf > 1e-8 * abs(f))
+        if ahead and gained:
+            # the full steps of this and the last iteration gained clearly more than their
+            # quadratic models predicted (the NLL falls off exponentially ahead, e.g. the mass
+            # outside a huge category as a beta concentrates on it): double the step while that
+            # lowers the NLL, within the trust radius (only for the log-scale coordinates of
+            # beta and Kumaraswamy: for the other families the doublings cost more evaluations
+            # than they save)
+            u0 = _unit0(fam, th1)
+            s = 1.0
+            while (2.0 * s * d0 / u0) ** 2 + (2.0 * s * d1) ** 2 <= STEP_RADIUS * STEP_RADIUS:
+                x0 = th0 + 2.0 * s * d0
+                x1 = th1 + 2.0 * s * d1
+                if x0 < lo0 or x0 > hi0 or x1 < lo1 or x1 > hi1:
+                    break
+                saved[:, 0] = logp
+                saved[:, 1:] = dlogp
+                xf, xg0, xg1, xh00, xh01, xh11 = nll_terms(fam, x0, x1, aux, q, K, logp, dlogp)
+                if not xf < nf:
+                    logp[:] = saved[:, 0]
+                    dlogp[:] = saved[:, 1:]
+                    break
+                n0, n1, nf, ng0, ng1, nh00, nh01, nh11 = x0, x1, xf, xg0, xg1, xh00, xh01, xh11
+                s *= 2.0
+        gained = ahead
         if not accepted:
             # no decrease at double precision: converged only if the gradient is pure noise
             family_logp(fam, th0, th1, aux, K, logp, dlogp)
