@@ -101,6 +101,9 @@ class FitResult:
     logp : optional (n, K) log-probabilities of the fit before ``prob_floor``; NLL and G are
         computed from them (finite also where a fitted probability underflows to 0), else
         from ``probs``.
+    nll, g : optional (n,) NLL and G of the counts under the fit, where the caller has them
+        (:func:`fit` computes them once per distinct row of counts, as
+        :func:`_nll_and_g` does); both or neither.
     """
 
     def __init__(
@@ -117,6 +120,8 @@ class FitResult:
         pseudo_counts: float = 0.0,
         prob_floor: float = 0.0,
         logp: NDArray | None = None,
+        nll: NDArray | None = None,
+        g: NDArray | None = None,
     ):
         self.family = family
         self.counts = counts
@@ -129,15 +134,15 @@ class FitResult:
         self.bounds = bounds
         self.pseudo_counts = float(pseudo_counts)
         self.prob_floor = float(prob_floor)
-        c = counts.counts
-        if logp is None:
-            logp = np.log(np.where(self.probs > 0, self.probs, 1.0))
-            logp[self.probs <= 0] = -np.inf
-        elif self.prob_floor > 0:  # log((1 − Kε)·p + ε)
-            logp = np.logaddexp(np.log1p(-counts.K * self.prob_floor) + logp,
-                                np.log(self.prob_floor))
-        self.nll = gof.nll_from_logp(c, logp)
-        self.g = gof.g_from_logp(c, logp)
+        if nll is None or g is None:
+            if logp is None:  # the probabilities hold the floor already
+                logp = np.log(np.where(self.probs > 0, self.probs, 1.0))
+                logp[self.probs <= 0] = -np.inf
+                nll, g = _nll_and_g(counts.counts, logp, 0.0)
+            else:
+                nll, g = _nll_and_g(counts.counts, logp, self.prob_floor)
+        self.nll = np.asarray(nll, dtype=np.float64)
+        self.g = np.asarray(g, dtype=np.float64)
         self.p_value = gof.g_test_pvalue(self.g, df=counts.K - 3)
 
     def __len__(self) -> int:
@@ -336,6 +341,14 @@ class FitResult:
         return cls.from_table(pd.read_parquet(path))
 
 
+def _nll_and_g(counts: NDArray, logp: NDArray, prob_floor: float) -> tuple[NDArray, NDArray]:
+    """NLL and G (n,) of counts (n, K) under log-probabilities ``logp`` of a fit before its
+    ``prob_floor`` ε, applied here in log space: log((1 − Kε)·p + ε)."""
+    if prob_floor > 0:
+        logp = np.logaddexp(np.log1p(-counts.shape[1] * prob_floor) + logp, np.log(prob_floor))
+    return gof.nll_from_logp(counts, logp), gof.g_from_logp(counts, logp)
+
+
 #: Stands for an infinite native parameter in :attr:`FitResult.table`: finite, so the table has
 #: no infinities, and short, so that every table format keeps it exactly (Excel keeps 15 digits,
 #: which would round the largest double up to infinity).
@@ -430,15 +443,22 @@ def fit(
         raise TypeError(f"cannot fit family {fam!r}")
     # every row is fitted on its own: identical rows are fitted once and the results scattered
     first, inverse = unique_rows(c)
-    parts = strategy(fam, c[first], K)
-    params, probs, logp, iterations, converged, limit, at_bound = (
-        part[inverse] for part in parts
+    params, probs, logp, iterations, converged, limit, at_bound = strategy(fam, c[first], K)
+    if pseudo_counts == 0:  # rows equal in c are equal in the observed counts: NLL and G once
+        nll, g = (part[inverse] for part in _nll_and_g(c[first], logp, prob_floor))
+        logp = None
+    else:
+        nll = g = None
+        logp = logp[inverse]
+    params, probs, iterations, converged, limit, at_bound = (
+        part[inverse] for part in (params, probs, iterations, converged, limit, at_bound)
     )
     if prob_floor > 0:
         probs = (1.0 - K * prob_floor) * probs + prob_floor
     return FitResult(
         fam, rc, params, probs, iterations, converged, limit, at_bound,
-        bounds=bounds, pseudo_counts=pseudo_counts, prob_floor=prob_floor, logp=logp,
+        bounds=bounds, pseudo_counts=pseudo_counts, prob_floor=prob_floor, logp=logp, nll=nll,
+        g=g,
     )
 
 
@@ -527,33 +547,44 @@ def _empirical(c: NDArray) -> NDArray:
 def _fit_maxent(fam: MaxEnt, c: NDArray, K: int):
     n = len(c)
     limit = degenerate_support(c)
-    params, logp, converged = batch.fit_maxent(c, K)
-    probs = np.exp(logp)
-    total = probs.sum(axis=1, keepdims=True)
-    probs /= total
-    logp -= np.log(total)
-    # the limit pmf itself: the solver leaves probabilities of order 1e-15 where it has zeros
+    params = np.empty((n, 2))
+    probs = np.empty((n, K))
+    logp = np.empty((n, K))
+    converged = np.ones(n, bool)
+    todo = ~limit
+    if todo.any():
+        params[todo], lp, converged[todo] = batch.fit_maxent(c[todo], K)
+        p = np.exp(lp)
+        total = p.sum(axis=1, keepdims=True)
+        probs[todo] = p / total
+        logp[todo] = lp - np.log(total)
+    # the limit pmf itself (the solver would leave probabilities of order 1e-15 at its zeros)
     params[limit] = batch.sample_mean_shape(c[limit], K)
     probs[limit] = _empirical(c[limit])
     logp[limit] = gof.log_proportions(c[limit])
-    converged[limit] = True
     return params, probs, logp, np.zeros(n, int), converged, limit, np.zeros(n, bool)
 
 
 def _fit_gsd(fam: GSD, c: NDArray, K: int):
     degenerate = degenerate_support(c)
     n = len(c)
-    params, logp, _, iterations, converged = batch.fit_gsd(c, K, MAX_ITERATIONS)
-    params = np.clip(params, [1.0, 0.0], [K, 1.0])
+    params = np.empty((n, 2))
+    logp = np.empty((n, K))
+    iterations = np.zeros(n, np.int64)
+    converged = np.ones(n, bool)
     # degenerate rows: the moment estimate attains the empirical pmf (a boundary, not a limit);
-    # it is returned exactly (the closed form leaves rounding-level mass in empty categories)
-    if degenerate.any():
-        params[degenerate] = batch.sample_mean_shape(c[degenerate], K)
-        iterations[degenerate] = 0
-        converged[degenerate] = True
+    # it is returned exactly (the closed form leaves rounding-level mass in empty categories),
+    # so only the other rows are solved
+    todo = ~degenerate
+    if todo.any():
+        params[todo], logp[todo], _, iterations[todo], converged[todo] = batch.fit_gsd(
+            c[todo], K, MAX_ITERATIONS
+        )
+        params[todo] = np.clip(params[todo], [1.0, 0.0], [K, 1.0])
+    params[degenerate] = batch.sample_mean_shape(c[degenerate], K)
+    logp[degenerate] = gof.log_proportions(c[degenerate])
     probs = np.exp(logp)
     probs[degenerate] = _empirical(c[degenerate])
-    logp[degenerate] = gof.log_proportions(c[degenerate])
     return params, probs, logp, iterations, converged, np.zeros(n, bool), np.zeros(n, bool)
 
 

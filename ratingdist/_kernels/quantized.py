@@ -84,6 +84,27 @@ def kumaraswamy_h(log_a, log_t):
 
 
 @register_jitable(cache=True, nogil=True, error_model="numpy")
+def _kumaraswamy_ref(fam, th0, g_ref):
+    """(h, dh/d(log a)) at the reference threshold of the centred Kumaraswamy coordinates, which
+    depend on θ0 only (one evaluation for all thresholds); (0, 0) for the plain ones."""
+    if fam == KUMARASWAMY_CENTRED:
+        return kumaraswamy_h(th0, g_ref)
+    return 0.0, 0.0
+
+
+@register_jitable(cache=True, nogil=True, error_model="numpy")
+def _kumaraswamy_terms(fam, th0, th1, g, h_ref, dh_ref):
+    """:func:`threshold_terms` of the Kumaraswamy codes, with :func:`_kumaraswamy_ref` given."""
+    h, dh = kumaraswamy_h(th0, g)
+    if fam == KUMARASWAMY_CENTRED:
+        h -= h_ref
+        dh -= dh_ref
+    z = th1 + h
+    lf, ls, df, ds = _standard_terms(fam, z)
+    return lf, ls, df * dh, df, ds * dh, ds
+
+
+@register_jitable(cache=True, nogil=True, error_model="numpy")
 def threshold_terms(fam, th0, th1, g, g_ref):
     """log F, log S at one threshold and their gradients in θ.
 
@@ -97,14 +118,8 @@ def threshold_terms(fam, th0, th1, g, g_ref):
         lf, ls, dfa, dfb, dsa, dsb = r[0], r[1], r[2], r[3], r[4], r[5]
         return lf, ls, a * dfa, b * dfb, a * dsa, b * dsb
     if fam == KUMARASWAMY or fam == KUMARASWAMY_CENTRED:
-        h, dh = kumaraswamy_h(th0, g)
-        if fam == KUMARASWAMY_CENTRED:
-            h_ref, dh_ref = kumaraswamy_h(th0, g_ref)
-            h -= h_ref
-            dh -= dh_ref
-        z = th1 + h
-        lf, ls, df, ds = _standard_terms(fam, z)
-        return lf, ls, df * dh, df, ds * dh, ds
+        h_ref, dh_ref = _kumaraswamy_ref(fam, th0, g_ref)
+        return _kumaraswamy_terms(fam, th0, th1, g, h_ref, dh_ref)
     scale = math.exp(th1)
     z = (g - th0) / scale
     lf, ls, df, ds = _standard_terms(fam, z)
@@ -130,12 +145,17 @@ def quantized_logp(fam, th0, th1, g, K, logp, dlogp):
     p2 = np.nan
     q1 = np.nan
     q2 = np.nan
+    # Kumaraswamy: h at the reference threshold depends on θ0 only
+    kumaraswamy = fam == KUMARASWAMY or fam == KUMARASWAMY_CENTRED
+    h_ref, dh_ref = _kumaraswamy_ref(fam, th0, g_ref) if kumaraswamy else (0.0, 0.0)
     for k in range(K):
         if k < K - 1 and fam == BETA:
             lf, ls, dfa, dfb, dsa, dsb, p1, p2, q1, q2 = log_betainc_with_grad_cached(
                 g[k], a, b, p1, p2, q1, q2, NO_CONSTANTS
             )
             dlf0, dlf1, dls0, dls1 = a * dfa, b * dfb, a * dsa, b * dsb
+        elif k < K - 1 and kumaraswamy:
+            lf, ls, dlf0, dlf1, dls0, dls1 = _kumaraswamy_terms(fam, th0, th1, g[k], h_ref, dh_ref)
         elif k < K - 1:
             lf, ls, dlf0, dlf1, dls0, dls1 = threshold_terms(fam, th0, th1, g[k], g_ref)
         else:
