@@ -370,7 +370,8 @@ def minimize_nll(fam, th0, th1, lo0, hi0, lo1, hi1, aux, c, K, maxit, logp, dlog
     Converged: the Newton decrement per rating ḡᵀH⁻¹ḡ (about twice the gap of f̄ to its optimum)
     is below DECREMENT_TOL·f̄, or every free gradient component is at its rounding floor; both
     tests are on the proportions alone, so scaling the counts changes no step.
-    Otherwise the best point found is returned with converged=False.
+    Otherwise the best point found, moved by single ulps downhill where that lowers f̄
+    (:func:`_ulp_polish`), is returned with converged=False.
 
     Returns (th0, th1, nll, iterations, converged).
     """
