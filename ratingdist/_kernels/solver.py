@@ -46,6 +46,8 @@ RESOLUTION = 4.5e-16
 #: Share of the way to a bound at which a line search that met zero likelihood on that bound
 #: tries a second point (see :func:`_pulled_bound`).
 EDGE_FRACTION = 0.9
+#: Most single-ulp moves tried where the solver stops without converging (:func:`_ulp_polish`).
+POLISH_STEPS = 16
 #: Gain of a full step over its quadratic model's prediction above which (in this and the last
 #: iteration) a beta or Kumaraswamy step is doubled while the NLL keeps falling (see
 #: :func:`minimize_nll`).
@@ -302,6 +304,41 @@ def _predicted_decrease(d0, d1, g0, g1, h00, h01, h11):
 
 
 @register_jitable(cache=True, nogil=True, error_model="numpy")
+def _ulp_polish(fam, th0, th1, f, g0, g1, lo0, hi0, lo1, hi1, aux, q, K, logp, dlogp):
+    """Where the solver stops without converging: move each coordinate by single ulps downhill
+    (against its gradient, inside the box) while that lowers f̄, at most POLISH_STEPS times.
+
+    Panels of 10¹⁶ or more ratings in one category with one stray rating have their optimum
+    closer to a bound than the float spacing there (GSD ψ − 1 ≈ 3/N): the best point is then
+    the one a few ulps from the bound that the steps, which are longer, pass over.
+    Returns (th0, th1, f) and leaves logp, dlogp at that point.
+    """
+    moved = False
+    for _ in range(POLISH_STEPS):
+        better = False
+        for j in range(2):
+            g = g0 if j == 0 else g1
+            if g == 0.0 or not math.isfinite(g):
+                continue
+            x = th0 if j == 0 else th1
+            y = np.nextafter(x, -_INF if g > 0.0 else _INF)
+            if y < (lo0 if j == 0 else lo1) or y > (hi0 if j == 0 else hi1):
+                continue
+            a0 = y if j == 0 else th0
+            a1 = th1 if j == 0 else y
+            af, ag0, ag1, _, _, _ = nll_terms(fam, a0, a1, aux, q, K, logp, dlogp)
+            moved = True
+            if af < f:
+                th0, th1, f, g0, g1 = a0, a1, af, ag0, ag1
+                better = True
+        if not better:
+            break
+    if moved:
+        family_logp(fam, th0, th1, aux, K, logp, dlogp)
+    return th0, th1, f
+
+
+@register_jitable(cache=True, nogil=True, error_model="numpy")
 def _unit0(fam, th1):
     """Natural unit of θ0 at θ: the scale for location-scale coordinates, else 1."""
     if fam == NORMAL or fam == LOGISTIC or fam == LOGIT_LOGISTIC:
@@ -333,7 +370,8 @@ def minimize_nll(fam, th0, th1, lo0, hi0, lo1, hi1, aux, c, K, maxit, logp, dlog
     Converged: the Newton decrement per rating ḡᵀH⁻¹ḡ (about twice the gap of f̄ to its optimum)
     is below DECREMENT_TOL·f̄, or every free gradient component is at its rounding floor; both
     tests are on the proportions alone, so scaling the counts changes no step.
-    Otherwise the best point found is returned with converged=False.
+    Otherwise the best point found, moved by single ulps downhill where that lowers f̄
+    (:func:`_ulp_polish`), is returned with converged=False.
 
     Returns (th0, th1, nll, iterations, converged).
     """
@@ -405,6 +443,8 @@ def minimize_nll(fam, th0, th1, lo0, hi0, lo1, hi1, aux, c, K, maxit, logp, dlog
         if newton and decrement <= DECREMENT_TOL * f:
             return th0, th1, n_tot * f, it, True
         if not decrement > 0.0:  # no descent left in double precision (not at the noise floor)
+            th0, th1, f = _ulp_polish(fam, th0, th1, f, g0, g1, lo0, hi0, lo1, hi1, aux, q, K,
+                                      logp, dlogp)
             return th0, th1, n_tot * f, it, False
         t = 1.0
         accepted = False
@@ -500,7 +540,12 @@ def minimize_nll(fam, th0, th1, lo0, hi0, lo1, hi1, aux, c, K, maxit, logp, dlog
             ok = unrepresentable or _at_noise_floor(g0, g1, free0, free1, q, K, dlogp) or (
                 newton and decrement <= max(1e3 * DECREMENT_TOL * f, _f_noise(fam, q, K, logp))
             )
+            if not ok:
+                th0, th1, f = _ulp_polish(fam, th0, th1, f, g0, g1, lo0, hi0, lo1, hi1, aux, q,
+                                          K, logp, dlogp)
             return th0, th1, n_tot * f, it, ok
         th0, th1 = n0, n1
         f, g0, g1, h00, h01, h11 = nf, ng0, ng1, nh00, nh01, nh11
+    th0, th1, f = _ulp_polish(fam, th0, th1, f, g0, g1, lo0, hi0, lo1, hi1, aux, q, K, logp,
+                              dlogp)
     return th0, th1, n_tot * f, maxit, False
