@@ -3,7 +3,8 @@ lapse rates.
 
 Counts n_{g,j,k} of category k given to stimulus j by group g (a country, a lab, an
 experiment). Stimulus j has a latent quality with location μ_j and scale σ_j (normal or
-logistic on the rating axis; one σ_j per stimulus or one common σ); group g cuts it at its
+logistic on the rating axis, or logit-logistic on [0, 1]; one σ_j per stimulus or one common
+σ); group g cuts it at its
 thresholds τ_{g,1} < … < τ_{g,K−1} (one set for the study, ``thresholds="shared"``, or one per
 group, ``"per-group"``) and gives an unintended response with probability λ_g (``lapse``):
 
@@ -13,6 +14,14 @@ The likelihood Σ n_{g,j,k} log p_{g,j,k} is maximized jointly over all paramete
 ``_kernels.joint``). Location-scale latents are invariant under (μ, σ, τ) → (aμ + b, aσ, aτ + b),
 so the reference group's outer thresholds are pinned at the reference values 1.5 and K − 0.5;
 :attr:`AdaptiveResult.identification` states the rule for each fit.
+
+The logit-logistic latent X ∈ (0, 1) has logit X ~ Logistic(logit μ_j, s_j): cut at thresholds
+τ_k ∈ (0, 1) it is the logistic model on the logit axis u_k = logit τ_k, with location logit μ_j
+and scale s_j, and is fitted there (the same invariance, pins at the reference values 1/K and
+(K − 1)/K); :attr:`AdaptiveResult.thresholds` reports τ_k on [0, 1], the intervals mapped from
+the logit axis. With learned thresholds it is the learned logistic model in other coordinates
+(equal likelihood); the two differ only at the reference thresholds (k + ½ on the rating axis
+against k/K on [0, 1]).
 
 References
 ----------
@@ -42,7 +51,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
+from scipy import special, stats
 
 from . import _likelihood, extreme
 from ._kernels import codes, joint
@@ -53,10 +62,25 @@ from .fitting import INFINITE_PARAMETER, as_counts
 THRESHOLD_MODES = ("shared", "per-group")
 LAPSE_MODES = (None, "shared", "per-group")
 SCALE_MODES = ("per-stimulus", "common")
-_FAMILY_CODES = {"normal": codes.NORMAL, "logistic": codes.LOGISTIC}
+_FAMILY_CODES = {"normal": codes.NORMAL, "logistic": codes.LOGISTIC,
+                 "logit-logistic": codes.LOGISTIC}
+#: Families on [0, 1] fitted on the logit axis (logit X logistic).
+_LOGIT_AXIS = frozenset({"logit-logistic"})
 #: The latent families of the adaptive model.
 ADAPTIVE_FAMILIES = tuple(_FAMILY_CODES)
 _Z95 = stats.norm.ppf(0.975)
+
+
+def _reference_axis(family: str, K: int) -> NDArray[np.float64]:
+    """The reference thresholds on the axis the model is fitted on: k + ½ (rating axis) or
+    logit(k/K) (logit axis of the [0, 1] families), k = 1..K − 1."""
+    k = np.arange(1, K, dtype=np.float64)
+    return special.logit(k / K) if family in _LOGIT_AXIS else k + 0.5
+
+
+def _on_latent(family: str, u: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Values of the fitting axis on the family's latent axis (expit on the logit axis)."""
+    return special.expit(u) if family in _LOGIT_AXIS else u
 
 
 @dataclass(frozen=True)
@@ -65,14 +89,14 @@ class CellModel:
 
     Attributes
     ----------
-    family : the latent family (normal or logistic; params (μ_j, σ_j) on the latent axis of
-        the learned thresholds).
+    family : the latent family (params (μ_j, σ_j) on the latent axis of the learned
+        thresholds; logit-logistic: (logit μ_j, s_j), the family's native parameters).
     params : (n_cells, 2) (μ, σ) of each cell's stimulus (σ = 0 and ±inf at the limits).
     probs : (n_cells, K) category probabilities at the group's thresholds, lapse included.
     counts : the cells' counts, ids ``"stimulus|group"``.
     limit : (n_cells,) the stimulus is a limit of the family.
-    atoms, atom_mass : (n_limit, 2) latent law of the limit cells (atoms on the latent axis and
-        their masses).
+    atoms, atom_mass : (n_limit, 2) latent law of the limit cells (atoms on the rating axis,
+        u = 0.5 + K·x for logit-logistic, and their masses).
     K : number of categories.
     """
 
@@ -231,15 +255,19 @@ class AdaptiveResult:
     ----------
     family, K, thresholds_mode, lapse_mode, scale_mode : the model.
     thresholds : DataFrame (group, k, value, se, ci_low, ci_high, pinned): one row per threshold
-        of each threshold set (``group`` is ``"all"`` for shared thresholds); pinned ones have
-        se = 0. Wald 95 % intervals from the observed information with the stimulus parameters
-        eliminated (Schur complement).
+        of each threshold set (``group`` is ``"all"`` for shared thresholds) on the family's
+        latent axis (the rating axis; [0, 1] for logit-logistic); pinned ones have se = 0.
+        Wald 95 % intervals from the observed information with the stimulus parameters
+        eliminated (Schur complement); for logit-logistic the Wald interval of logit τ mapped
+        to [0, 1], and se by the delta method, τ(1 − τ)·se(logit τ).
+    reference_thresholds : (K − 1,) the reference thresholds on the same axis (k + ½, or k/K).
     lapse : DataFrame (group, value, se, ci_low, ci_high, at_bound), empty without a lapse;
         intervals clipped to [0, 1]. A lapse on its bound 0 (``at_bound``) has its se from its
         own curvature with the other shared parameters eliminated, a diagnostic only (the Wald
         interval does not hold on a boundary), and no covariances.
     table : per-stimulus DataFrame: id, groups, n_groups, n, mu, sigma, nll, converged, limit,
-        at_bound, iterations. ``limit``: σ_j → 0 (reported as 0; the fit sits at the σ floor,
+        at_bound, iterations (logit-logistic: mu = logit μ_j and sigma = s_j, on the logit
+        axis). ``limit``: σ_j → 0 (reported as 0; the fit sits at the σ floor,
         where its likelihood equals the limit's to double precision) or, for ratings only in
         1 and K, σ_j → ∞ (reported as 1e308 in :attr:`table`, as :func:`ratingdist.fit` does; μ_j
         as there).
@@ -259,8 +287,10 @@ class AdaptiveResult:
     def __init__(self, study, family, thresholds_mode, lapse_mode, scale_mode, fixed, fit,
                  problem, pins, names, identification, identified_by_rule):
         self._study = study
+        self._cell_model = None
         self.family = family
         self.K = study.K
+        self.reference_thresholds = _on_latent(family, _reference_axis(family, study.K))
         self.thresholds_mode = thresholds_mode
         self.lapse_mode = lapse_mode
         self.scale_mode = scale_mode
@@ -308,10 +338,16 @@ class AdaptiveResult:
             for i in range(tau.shape[1]):
                 s = idx[t, i]
                 se = float(self._se[s]) if s >= 0 else 0.0
-                v = float(tau[t, i])
+                u = float(tau[t, i])
+                v, low, high = (float(x) for x in _on_latent(
+                    self.family, np.array([u, u - _Z95 * se, u + _Z95 * se])))
+                if s < 0:  # pinned: the reference value exactly
+                    v = low = high = float(self.reference_thresholds[i])
+                if self.family in _LOGIT_AXIS:
+                    se *= v * (1.0 - v)
                 rows.append({
                     "group": self._set_label(t), "k": i + 1, "value": v, "se": se,
-                    "ci_low": v - _Z95 * se, "ci_high": v + _Z95 * se, "pinned": s < 0,
+                    "ci_low": low, "ci_high": high, "pinned": s < 0,
                 })
         return pd.DataFrame(rows)
 
@@ -416,7 +452,13 @@ class AdaptiveResult:
     def cell_model(self) -> CellModel:
         """The fitted model of every cell (stimulus × group, in the order of :attr:`cells`) as
         the QoE functions read it: ``rd.qoe.gob(res)``, ``rd.qoe.quantile(res, 0.1)`` etc.
-        take the result directly and call this."""
+        take the result directly and call this. Built once per result (the same object on
+        every call)."""
+        if self._cell_model is None:
+            self._cell_model = self._build_cell_model()
+        return self._cell_model
+
+    def _build_cell_model(self) -> CellModel:
         st, p = self._study, self._problem
         j = st.cell_stim
         mu, sigma, _, limit, _ = self._mu_sigma()
@@ -425,26 +467,33 @@ class AdaptiveResult:
                         zip(st.ids[j], st.groups[st.cell_group])], dtype=object)
         # the latent law of the limit cells (as rd.fit's at the reference thresholds): σ_j → 0
         # puts all mass on the threshold between two rated categories, or at the middle of one
-        # (the end categories: half a neighbouring gap beyond the outer threshold); ratings
-        # only in 1 and K put the split at ±∞
+        # (the end categories: half a neighbouring gap beyond the outer threshold, or on [0, 1]
+        # the middle between the outer threshold and the end); ratings only in 1 and K put the
+        # split at the ends of the latent axis
+        fam = family_named(self.family)
         cl = limit[j]
         ext = ~p["active"][j]
-        tau = self._fit["tau"][p["cell_tset"]][cl]
+        tau = _on_latent(self.family, self._fit["tau"][p["cell_tset"]][cl])
         c = st.counts[cl] > 0
         first = c.argmax(axis=1)
         last = st.K - 1 - c[:, ::-1].argmax(axis=1)
-        edges = np.column_stack([tau[:, 0] - (tau[:, 1] - tau[:, 0]), tau,
-                                 tau[:, -1] + (tau[:, -1] - tau[:, -2])])
+        if fam.unit_interval:
+            ends = np.zeros(len(tau)), np.ones(len(tau))
+        else:
+            ends = tau[:, 0] - (tau[:, 1] - tau[:, 0]), tau[:, -1] + (tau[:, -1] - tau[:, -2])
+        edges = np.column_stack([ends[0], tau, ends[1]])
         rows = np.arange(len(first))
         centre = np.where(first == last, 0.5 * (edges[rows, first] + edges[rows, first + 1]),
                           edges[rows, np.minimum(first + 1, st.K)])
+        centre = fam._to_rating(centre, st.K)
         atoms = np.column_stack([centre, centre])
         low = np.ones(len(first))
         e = ext[cl]
-        atoms[e] = [-np.inf, np.inf]
+        atoms[e] = (fam._to_rating(np.array([0.0, 1.0]), st.K) if fam.unit_interval
+                    else [-np.inf, np.inf])
         low[e] = p["limit_split"][j[cl][e]]
         return CellModel(
-            family=family_named(self.family), params=np.column_stack([mu[j], sigma[j]]),
+            family=fam, params=np.column_stack([mu[j], sigma[j]]),
             probs=probs, counts=RatingCounts(ids, st.counts), limit=cl,
             atoms=atoms, atom_mass=np.column_stack([low, 1.0 - low]), K=st.K,
         )
@@ -463,9 +512,9 @@ class AdaptiveResult:
         return pd.DataFrame(cols)
 
     def fixed(self) -> AdaptiveResult:
-        """The same model (lapse and scale options) at the reference thresholds k + ½ for every
-        group. Without a lapse and with per-stimulus scales it is :func:`ratingdist.fit` per
-        stimulus."""
+        """The same model (lapse and scale options) at the reference thresholds k + ½ (k/K for
+        logit-logistic) for every group. Without a lapse and with per-stimulus scales it is
+        :func:`ratingdist.fit` per stimulus."""
         return _fit(self._study, self.family, self.thresholds_mode, self.lapse_mode,
                     self.scale_mode, fixed=True)
 
@@ -573,7 +622,10 @@ def fit_adaptive(
         a stimulus with all-zero counts in a group was not rated there); a mapping
         {group: RatingCounts} (stimuli matched by id); or a RatingCounts or (rows, K) array
         with ``groups`` (and optionally ``stimuli``) labels per row.
-    family : ``"normal"`` or ``"logistic"`` latent on the rating axis.
+    family : ``"normal"`` or ``"logistic"`` latent on the rating axis, or ``"logit-logistic"``
+        on [0, 1] (thresholds τ_k ∈ (0, 1); fitted as the logistic model on the logit axis, see
+        the module). The beta and Kumaraswamy latents are not location-scale families on any
+        axis of the thresholds; their adaptive fits are not available.
     groups : group label of each row (the first label to appear is the reference group).
     stimuli : stimulus label of each row (default: the ids of ``counts``); the same stimulus in
         several groups shares μ_j and σ_j.
@@ -581,7 +633,8 @@ def fit_adaptive(
     lapse : None, ``"shared"`` (one λ) or ``"per-group"`` (λ_g per group), λ ∈ [0, 0.999].
     scale : ``"per-stimulus"`` (σ_j) or ``"common"`` (one σ for all stimuli).
 
-    Identification: the reference group's τ_1 and τ_{K−1} are pinned at 1.5 and K − 0.5; its
+    Identification: the reference group's τ_1 and τ_{K−1} are pinned at 1.5 and K − 0.5 (1/K
+    and (K − 1)/K for logit-logistic); its
     interior thresholds and the other groups' thresholds are free and strictly ordered. A group
     that shares no stimulus (directly or through other groups) with the reference group gets the
     same pins on the first group of its component (only τ_1 with a common scale, which already
@@ -607,7 +660,10 @@ def fit_adaptive(
         identified.
     """
     if family not in _FAMILY_CODES:
-        raise ValueError(f"family must be one of {tuple(_FAMILY_CODES)}, got {family!r}")
+        why = (" (the beta and Kumaraswamy latents are not location-scale families on a "
+               "transformed axis; their adaptive fits are not implemented)"
+               if family in ("beta", "kumaraswamy") else "")
+        raise ValueError(f"family must be one of {ADAPTIVE_FAMILIES}, got {family!r}{why}")
     if thresholds not in THRESHOLD_MODES:
         raise ValueError(f"thresholds must be one of {THRESHOLD_MODES}, got {thresholds!r}")
     if lapse not in LAPSE_MODES:
@@ -626,21 +682,26 @@ def _fit(study: _Study, family, thresholds, lapse, scale, fixed) -> AdaptiveResu
     L = 0 if lapse is None else (1 if lapse == "shared" else G)
     lset_of_group = np.zeros(G, np.int64) if L <= 1 else np.arange(G)
     common = scale == "common"
-    ref = np.arange(1, K, dtype=np.float64) + 0.5
+    ref = _reference_axis(family, K)
+    logit_axis = family in _LOGIT_AXIS
+    lo_txt, hi_txt = (f"1/{K}", f"{K - 1}/{K}") if logit_axis else ("1.5", f"{K - 0.5}")
     # identification: pins
     pinned = np.zeros((T, K - 1), bool)
     by_rule: list = []
     if fixed:
         pinned[:] = True
-        rule = "All thresholds fixed at the reference values k + 1/2."
+        rule = ("All thresholds fixed at the reference values "
+                + ("k/K on [0, 1]." if logit_axis else "k + 1/2."))
     else:
         pinned[tset_of_group[0], [0, K - 2]] = True
         ref_name = "all groups" if T == 1 else f"the reference group {_label(study.groups[0])!r}"
         rule = (
-            f"Thresholds ordered tau_1 < ... < tau_(K-1); {ref_name} has tau_1 = 1.5 and "
-            f"tau_(K-1) = {K - 0.5} pinned (the reference values); interior thresholds and those "
+            f"Thresholds ordered tau_1 < ... < tau_(K-1); {ref_name} has tau_1 = {lo_txt} and "
+            f"tau_(K-1) = {hi_txt} pinned (the reference values); interior thresholds and those "
             "of the other groups are free (each iterate kept strictly ordered, the maximum of the "
             "parameterization tau_1 + cumulative sums of exp(delta))."
+            + (" Fitted on the logit axis logit(tau), where the latent is logistic." if logit_axis
+               else "")
         )
         if T > 1:
             comp = _components(study)
@@ -711,10 +772,12 @@ def _fit(study: _Study, family, thresholds, lapse, scale, fixed) -> AdaptiveResu
         sj = split[study.cell_stim][ext[study.cell_stim]]
         per_cell = _likelihood.nll(cj[:, [0, K - 1]], np.column_stack([sj, 1.0 - sj]))
         np.add.at(limit_nll, study.cell_stim[ext[study.cell_stim]], per_cell)
-        mid = (1 + K) / 2
+        mid = 0.5 * (ref[0] + ref[-1])
         limit_mu = np.where(split < 0.5, np.inf, np.where(split > 0.5, -np.inf, mid))
-    mean = (pooled * np.arange(1, K + 1)).sum(axis=1) / pooled.sum(axis=1)
-    var = (pooled * (np.arange(1, K + 1) - mean[:, None]) ** 2).sum(axis=1) / pooled.sum(axis=1)
+    # starts from the moments of the category centres on the fitting axis
+    centres = special.logit((np.arange(1, K + 1) - 0.5) / K) if logit_axis else np.arange(1, K + 1)
+    mean = (pooled * centres).sum(axis=1) / pooled.sum(axis=1)
+    var = (pooled * (centres - mean[:, None]) ** 2).sum(axis=1) / pooled.sum(axis=1)
     theta = np.column_stack([mean, np.log(np.maximum(np.sqrt(var), 0.3))])
     ptr = np.zeros(n + 1, np.int64)
     ptr[1:] = np.cumsum(np.bincount(study.cell_stim, minlength=n))

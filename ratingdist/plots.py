@@ -864,13 +864,15 @@ def thresholds(
     row is one group's set (one row ``all`` for shared thresholds); free thresholds are filled
     circles with their Wald intervals (``ci_low``, ``ci_high`` of ``result.thresholds``),
     pinned ones (the identification rule) hollow diamonds without a bar. The reference
-    thresholds k + ½ are dotted vertical lines, and the categories are labelled between them
+    thresholds (``result.reference_thresholds``: k + ½ on the rating axis, k/K on [0, 1] for
+    logit-logistic) are dotted vertical lines, and the categories are labelled between them
     along the top.
 
     Parameters
     ----------
     result : an :class:`ratingdist.AdaptiveResult` (anything with a ``thresholds`` table of
-        group, k, value, ci_low, ci_high, pinned, and ``K``).
+        group, k, value, ci_low, ci_high, pinned, and ``K``; ``reference_thresholds`` default
+        k + ½).
     title : axes title; default the family and the threshold and lapse options.
     ax : draw into this axes.
 
@@ -898,8 +900,12 @@ def thresholds(
     K = int(result.K)
     groups = list(dict.fromkeys(table["group"].tolist()))
     ax = _new_axes(ax, (7.0, 1.2 + 0.45 * len(groups)))
-    for k in range(1, K):
-        ax.axvline(k + 0.5, color="0.6", lw=0.8, ls=":")
+    ref = np.asarray(getattr(result, "reference_thresholds", np.arange(1, K) + 0.5), float)
+    unit = ref[-1] < 1.0
+    # the ends of the latent axis: [0, 1], or half a category beyond the outer thresholds
+    edges = np.concatenate([[ref[0] - (ref[1] - ref[0])], ref, [ref[-1] + (ref[-1] - ref[-2])]])
+    for t in ref:
+        ax.axvline(t, color="0.6", lw=0.8, ls=":")
     row = {g: i for i, g in enumerate(groups)}
     y = table["group"].map(row).to_numpy(dtype=np.float64)
     x = table["value"].to_numpy(dtype=np.float64)
@@ -915,11 +921,12 @@ def thresholds(
                 label="pinned")
     ax.set_yticks(np.arange(len(groups)), [str(g) for g in groups])
     ax.set_ylim(len(groups) - 0.5, -0.5)
-    ax.set_xlim(0.5, K + 0.5)
+    ax.set_xlim(edges[0], edges[-1])
     top = ax.secondary_xaxis("top")
-    top.set_xticks(np.arange(1, K + 1), [str(k) for k in range(1, K + 1)])
-    top.set_xlabel("category (between the reference thresholds k + ½)", fontsize="small")
-    ax.set_xlabel("latent quality (rating axis)")
+    top.set_xticks(0.5 * (edges[:-1] + edges[1:]), [str(k) for k in range(1, K + 1)])
+    top.set_xlabel("category (between the reference thresholds " + ("k/K)" if unit else "k + ½)"),
+                   fontsize="small")
+    ax.set_xlabel("latent quality (" + ("[0, 1]" if unit else "rating axis") + ")")
     ax.set_ylabel("group")
     ax.legend(loc="lower right", fontsize="small")
     ax.grid(axis="x", alpha=0.2)

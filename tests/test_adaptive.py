@@ -226,23 +226,25 @@ def _with_degenerate(counts2d):
     return np.vstack([counts2d, extra])
 
 
-@pytest.mark.parametrize("family", ["normal", "logistic"])
+@pytest.mark.parametrize("family", ["normal", "logistic", "logit-logistic"])
 def test_fixed_equals_rd_fit(family):
-    c = _with_degenerate(simulate(7, n=40, G=1, family=family)[0])
+    c = _with_degenerate(simulate(7, n=40, G=1, family=family.removeprefix("logit-"))[0])
     res = rd.fit_adaptive(c, family)
     fixed = res.fixed()
     assert fixed.converged
-    assert (fixed.thresholds["value"] == [1.5, 2.5, 3.5, 4.5]).all()
+    reference = [0.2, 0.4, 0.6, 0.8] if family == "logit-logistic" else [1.5, 2.5, 3.5, 4.5]
+    assert (fixed.thresholds["value"] == reference).all()
+    assert (res.reference_thresholds == reference).all()
     ref = rd.fit(c, family).table
     tab = fixed.table
     np.testing.assert_allclose(tab["nll"], ref["nll"], rtol=1e-10, atol=1e-9)
     np.testing.assert_array_equal(tab["limit"], ref["limit"])
     ok = ~ref["limit"].to_numpy()
-    sname = "sigma" if family == "normal" else "s"
+    mname, sname = rd.family(family).param_names
     # rd.fit stops at a Newton decrement of 1e-10 (parameters to about 1e-6); the joint solver
     # goes to 1e-13, so its NLL is never above rd.fit's
     assert np.all(tab["nll"] <= ref["nll"] + 1e-10)
-    np.testing.assert_allclose(tab["mu"][ok], ref["mu"][ok], rtol=1e-5)
+    np.testing.assert_allclose(tab["mu"][ok], ref[mname][ok], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(tab["sigma"][ok], ref[sname][ok], rtol=1e-5)
     np.testing.assert_array_equal(tab["sigma"][~ok], ref[sname][~ok])
     np.testing.assert_allclose(fixed.cells[[f"p{k}" for k in range(1, 6)]],
@@ -251,6 +253,43 @@ def test_fixed_equals_rd_fit(family):
     test = res.lr_test()
     assert test["df"] == 2
     assert test["statistic"] == pytest.approx(2 * (fixed.nll - res.nll))
+
+
+@pytest.mark.parametrize(
+    "thresholds, lapse, scale",
+    [("shared", None, "per-stimulus"), ("per-group", "per-group", "per-stimulus"),
+     ("shared", "shared", "common"), ("per-group", None, "common")],
+)
+def test_logit_logistic_is_the_logistic_model_on_the_logit_axis(thresholds, lapse, scale):
+    # logit X ~ Logistic(logit μ, s) cut at τ ∈ (0, 1) is the logistic model cut at logit τ:
+    # with learned thresholds both reach the same optimum, the thresholds related by the affine
+    # map a·u + b between the pins (1.5, 4.5) and (logit 0.2, logit 0.8)
+    counts = simulate(11, n=40, G=2, family="logistic", lam=[0.02, 0.05],
+                      tau=[[1.5, 2.4, 3.3, 4.5], [1.5, 2.7, 3.6, 4.5]])
+    kw = {"thresholds": thresholds, "lapse": lapse, "scale": scale}
+    a = rd.fit_adaptive(counts, "logistic", **kw)
+    b = rd.fit_adaptive(counts, "logit-logistic", **kw)
+    assert a.converged and b.converged
+    assert b.nll == pytest.approx(a.nll, rel=1e-10, abs=1e-8)
+    assert b.n_params == a.n_params
+    lo, hi = np.log(0.25), np.log(4.0)
+    slope, shift = (hi - lo) / 3.0, lo - 1.5 * (hi - lo) / 3.0
+    u = stats.logistic.ppf(b.thresholds["value"].to_numpy())
+    np.testing.assert_allclose(u, slope * a.thresholds["value"].to_numpy() + shift, atol=2e-5)
+    # se and interval: the delta method and the logit-axis Wald interval mapped to [0, 1]
+    t = b.thresholds
+    free = ~t["pinned"].to_numpy()
+    se_u = a.thresholds["se"].to_numpy()[free] * slope
+    v = t["value"].to_numpy()[free]
+    np.testing.assert_allclose(t["se"].to_numpy()[free], v * (1 - v) * se_u, rtol=2e-3)
+    np.testing.assert_allclose(stats.logistic.ppf(t["ci_high"].to_numpy()[free]),
+                               u[free] + stats.norm.ppf(0.975) * se_u, rtol=2e-3)
+    if lapse is not None:
+        np.testing.assert_allclose(b.lapse["value"], a.lapse["value"], atol=1e-6)
+    # per stimulus: logit μ = a·μ + b, s = a·σ (σ → 0 limits at 0 in both)
+    np.testing.assert_allclose(b.table["mu"], slope * a.table["mu"] + shift, atol=5e-5)
+    np.testing.assert_allclose(b.table["sigma"], slope * a.table["sigma"], atol=5e-5)
+    np.testing.assert_allclose(b.cell_probs(), a.cell_probs(), atol=1e-6)
 
 
 def test_degenerate_stimuli_have_defined_answers():
@@ -386,7 +425,8 @@ def test_lr_test_shared_vs_per_group():
         (np.array([[[1, 2, 1, 0, 1], [0, 0, 0, 0, 0]]]), {}, "stimulus 1 has no rating"),
         (np.ones((3, 5), int), {"groups": [0, 1]}, "2 labels for 3 rows"),
         (np.ones((2, 5), int), {"groups": [0, 0], "stimuli": ["a", "a"]}, "appears twice"),
-        (np.ones((1, 2, 5), int), {"family": "beta"}, "family"),
+        (np.ones((1, 2, 5), int), {"family": "beta"}, "family must be one of.*not implemented"),
+        (np.ones((1, 2, 5), int), {"family": "gsd"}, "family must be one of"),
         (np.ones((1, 2, 5), int), {"thresholds": "each"}, "thresholds"),
         (np.ones((1, 2, 5), int), {"lapse": "all"}, "lapse"),
         (np.ones((1, 2, 5), int), {"scale": "one"}, "scale"),

@@ -63,7 +63,34 @@ def test_qoe_figures_from_the_reported_parameters(family, lapse):
     assert qoe.share_reaching(res, tau[1])[0] == 1.0
 
 
-@pytest.mark.parametrize("family", ["normal", "logistic"])
+@pytest.mark.parametrize("lapse", [None, "shared"])
+def test_qoe_figures_of_logit_logistic_from_the_reported_parameters(lapse):
+    # thresholds on [0, 1]; X = expit(logit μ + s·L) with L standard logistic; the latent
+    # figures on the rating axis u = 0.5 + K·x
+    counts = _study(4)
+    res = rd.fit_adaptive(counts, "logit-logistic", lapse=lapse)
+    tab = res.table
+    tau = res.thresholds["value"].to_numpy()
+    assert np.all((tau > 0) & (tau < 1)) and tau[0] == 0.2 and tau[-1] == 0.8
+    lam = 0.0 if lapse is None else float(res.lapse["value"].iloc[0])
+    smooth = ~tab["limit"].to_numpy()
+    lmu, s = tab["mu"].to_numpy()[smooth], tab["sigma"].to_numpy()[smooth]
+
+    def cdf(x):  # the reference study's form: 1/(1 + (μ(1 − x)/(x(1 − μ)))^{1/s})
+        return 1.0 / (1.0 + (np.exp(lmu) * (1 - x) / x) ** (1.0 / s))
+
+    good = (1 - lam) * (1 - cdf(tau[2])) + 2 * lam / K
+    np.testing.assert_allclose(qoe.gob(res)[smooth], good, rtol=1e-10, atol=1e-13)
+    q = np.exp(lmu + s * np.log(0.1 / 0.9))
+    np.testing.assert_allclose(qoe.quantile(res, 0.1)[smooth], 0.5 + K * q / (1 + q), rtol=1e-12)
+    np.testing.assert_allclose(qoe.share_reaching(res, 0.5 + K * tau[1])[smooth],
+                               1 - cdf(tau[1]), rtol=1e-10, atol=1e-14)
+    # the limit stimulus (all ratings in 3): its atom in the middle of category 3 on [0, 1]
+    assert tab["limit"].iloc[0]
+    assert qoe.quantile(res, 0.1)[0] == pytest.approx(0.5 + K * (tau[1] + tau[2]) / 2)
+
+
+@pytest.mark.parametrize("family", ["normal", "logistic", "logit-logistic"])
 def test_qoe_at_reference_thresholds_equals_rd_fit(family):
     counts = _study(1)[1:]
     fixed = rd.fit_adaptive(counts, family).fixed()

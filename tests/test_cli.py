@@ -930,6 +930,17 @@ def test_adaptive_writes_the_tables(grouped_study, tmp_path, capsys):
     np.testing.assert_allclose(th_long["value"], th["value"], rtol=1e-9)
 
 
+def test_adaptive_logit_logistic_thresholds_on_zero_one(grouped_study, tmp_path):
+    counts, table, _ = grouped_study
+    prefix = tmp_path / "ll"
+    assert main(["adaptive", str(table), "--groups", "lab", "--family", "logit-logistic",
+                 "-o", str(prefix)]) == 0
+    th = pd.read_csv(f"{prefix}_thresholds.csv")
+    res = rd.fit_adaptive(counts, "logit-logistic")
+    np.testing.assert_allclose(th["value"], res.thresholds["value"], rtol=1e-12)
+    assert th["value"].iloc[0] == 0.2 and th["value"].iloc[-1] == 0.8
+
+
 @pytest.mark.data
 def test_adaptive_vqeg_experiments_as_groups(vqeg, tmp_path):
     prefix = tmp_path / "vqeg"

@@ -418,6 +418,16 @@ def test_thresholds_draws_every_set_with_its_intervals():
     assert reference == [1.5, 2.5, 3.5, 4.5]
 
 
+def test_thresholds_of_a_unit_interval_family_on_zero_one():
+    counts = np.array([[[0, 2, 9, 6, 1], [1, 6, 8, 2, 0], [0, 0, 3, 9, 6], [4, 9, 4, 1, 0]]])
+    fig = plots.thresholds(rd.fit_adaptive(counts, "logit-logistic"))
+    ax = fig.axes[0]
+    assert ax.get_xlim() == pytest.approx((0.0, 1.0))
+    assert "[0, 1]" in ax.get_xlabel()
+    assert sorted(round(line.get_xdata()[0], 12) for line in ax.lines
+                  if line.get_linestyle() == ":") == [0.2, 0.4, 0.6, 0.8]
+
+
 def test_thresholds_draws_into_a_given_axes_and_checks_its_input():
     fig = Figure()
     ax = fig.add_subplot()

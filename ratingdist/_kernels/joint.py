@@ -367,7 +367,7 @@ def _scratch(K):
 
 @nb.njit(cache=True, parallel=True, error_model="numpy")
 def solve_blocks(fam, theta, active, ptr, counts, cell_tset, cell_lset, tau, lam, lapse, common,
-                 ls_common, lo, hi, K, maxit, restart, alt, screen=RESTART_SCREEN):
+                 ls_common, lo, hi, K, maxit, restart, alt):
     """Every active stimulus' block solved at fixed shared parameters, from ``theta`` (n, 2).
 
     Each block with ``restart[j]`` is also started from ``alt[j]`` (the block's optimum without
@@ -377,9 +377,9 @@ def solve_blocks(fam, theta, active, ptr, counts, cell_tset, cell_lset, tau, lam
     RESTART_MAXIT iterations, the better ones to the end, and the best block is kept. A corner
     start is skipped when its NLL, less what the latent could take over from the lapse near
     it (the ratings of the categories next to the corner's, at −log(λ/K) each), exceeds the
-    best block's by more than ``screen``. Returns (theta, nll (n,), converged (n,), iterations (n,),
-    several (n,)): ``several`` marks the restarted blocks in which some start converged to
-    another local optimum than the best one.
+    best block's by more than RESTART_SCREEN. Returns (theta, nll (n,), converged (n,),
+    iterations (n,), gap (n,)): ``gap`` is, for a restarted block, how far above the best block
+    the lowest start ended that converged to another local optimum (inf where none did).
     """
     n = theta.shape[0]
     out = theta.copy()
@@ -445,7 +445,7 @@ def solve_blocks(fam, theta, active, ptr, counts, cell_tset, cell_lset, tau, lam
                         gain += pooled[last + 1] * stray
                     f0 = _stim_eval(fam, s0, s1, a0, a1, counts, cell_tset, cell_lset, tau, lam,
                                     lapse, K, scr)[0]
-                    if not f0 - gain <= bf + screen:
+                    if not f0 - gain <= bf + RESTART_SCREEN:
                         continue
                 rm, rl, rf, rc, ri = _block_newton(fam, s0, s1, not common, lo, hi, a0, a1,
                                                    counts, cell_tset, cell_lset, tau, lam, lapse,
