@@ -4,6 +4,7 @@ Run by hand (not part of the tests):
 
     RATINGDIST_DATA_DIR=../shared/data python benchmarks/bench_adaptive.py [--stimuli N]
         [--lapse-stimuli N] [--coverage 200] [--skip-koniq] [--ordered-model N]
+        [--bootstrap-coverage STUDIES] [--n-boot B] [--only-bootstrap]
 
 Prints wall-clock seconds, and in brackets the CPU seconds of all threads (telling on a shared
 machine), warm (the Numba kernels compiled and cached by a small run first):
@@ -17,7 +18,9 @@ machine), warm (the Numba kernels compiled and cached by a small run first):
    of the thresholds;
 3. coverage of the 95 % threshold and lapse intervals over ``--coverage`` simulated studies
    (60 stimuli, two groups, 40 ratings per cell, per-group thresholds and lapses), and the
-   mean standardized error of the lapses;
+   mean standardized error of the lapses; with ``--bootstrap-coverage`` the same for the
+   parametric-bootstrap basic intervals (``res.bootstrap(B)``, default B = 200) over that many
+   studies (``--only-bootstrap``: this part alone);
 4. the homoscedastic special case (``scale="common"``, ``thresholds="shared"``, no lapse)
    against statsmodels' ``OrderedModel`` (probit and logit) on ``--ordered-model`` VQEG-HDTV
    videos (default 100; 0 skips it): NLL of both, time of both and their ratio.
@@ -141,6 +144,36 @@ def coverage(studies: int) -> None:
           f"({time.perf_counter() - start:.1f} s)")
 
 
+def bootstrap_coverage(studies: int, n_boot: int) -> None:
+    """Coverage of the basic bootstrap intervals of the thresholds and lapses (the design of
+    :func:`coverage`)."""
+    hits, lapse_hits, width, wald_width = [], [], [], []
+    start = time.perf_counter()
+    for seed in range(studies):
+        res = rd.fit_adaptive(simulate(1000 + seed, 60, 40), thresholds="per-group",
+                              lapse="per-group")
+        boot = res.bootstrap(n_boot, seed=seed)
+        th = boot.thresholds
+        free = ~th["pinned"].to_numpy()
+        truth = TRUE_TAU.ravel()[free]
+        hits.extend((th["ci_low"].to_numpy()[free] <= truth)
+                    & (truth <= th["ci_high"].to_numpy()[free]))
+        lam = boot.lapse
+        lapse_hits.extend((lam["ci_low"].to_numpy() <= TRUE_LAPSE)
+                          & (TRUE_LAPSE <= lam["ci_high"].to_numpy()))
+        width.extend(lam["ci_high"] - lam["ci_low"])
+        wald_width.extend(res.lapse["ci_high"] - res.lapse["ci_low"])
+    for name, h in (("threshold", hits), ("lapse", lapse_hits)):
+        share = float(np.mean(h))
+        half = 1.96 * np.sqrt(share * (1 - share) / len(h))
+        print(
+            f"coverage of the 95 % basic bootstrap {name} intervals (B = {n_boot}) over "
+            f"{studies} studies ({len(h)} intervals): {share:.3f} ± {half:.3f}"
+        )
+    print(f"lapse intervals: mean width {np.mean(width):.4f} (Wald {np.mean(wald_width):.4f})  "
+          f"({time.perf_counter() - start:.1f} s)")
+
+
 def ordered_model(n: int) -> None:
     """``fit_adaptive(counts, family, scale="common")`` against statsmodels' ``OrderedModel``.
 
@@ -193,6 +226,9 @@ def main() -> None:
     ap.add_argument("--lapse-stimuli", type=int, default=20_000)
     ap.add_argument("--coverage", type=int, default=200)
     ap.add_argument("--skip-koniq", action="store_true")
+    ap.add_argument("--bootstrap-coverage", type=int, default=0, metavar="STUDIES")
+    ap.add_argument("--n-boot", type=int, default=200)
+    ap.add_argument("--only-bootstrap", action="store_true")
     ap.add_argument("--ordered-model", type=int, default=100, metavar="N",
                     help="videos of the OrderedModel comparison (0: skip)")
     args = ap.parse_args()
@@ -201,11 +237,16 @@ def main() -> None:
         f"{numba.get_num_threads()} Numba threads"
     )
     rd.fit_adaptive(simulate(0, 50, 10), thresholds="per-group", lapse="per-group")  # compile
+    if args.only_bootstrap:
+        bootstrap_coverage(args.bootstrap_coverage, args.n_boot)
+        return
     if not args.skip_koniq:
         koniq()
     large(args.stimuli, None)
     large(args.lapse_stimuli, "per-group")
     coverage(args.coverage)
+    if args.bootstrap_coverage:
+        bootstrap_coverage(args.bootstrap_coverage, args.n_boot)
     if args.ordered_model:
         ordered_model(args.ordered_model)
 

@@ -82,8 +82,8 @@ _ATTRIBUTES = {
 #: Submodules reachable as attributes without an import of their own (the optional ``torch``
 #: and ``dask`` modules need ``import ratingdist.torch`` / ``import ratingdist.dask``).
 _SUBMODULES = frozenset(
-    {"adaptive", "csvtext", "data", "datasets", "evaluation", "extreme", "families", "fitting",
-     "frozen", "gof", "plots", "qoe", "ratings", "scale", "subjects"}
+    {"adaptive", "adaptive_bootstrap", "csvtext", "data", "datasets", "evaluation", "extreme",
+     "families", "fitting", "frozen", "gof", "plots", "qoe", "ratings", "scale", "subjects"}
 )
 
 

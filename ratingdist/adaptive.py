@@ -53,7 +53,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import special, stats
 
-from . import _likelihood, extreme
+from . import _likelihood, adaptive_bootstrap, extreme
 from ._kernels import codes, joint
 from .data import RatingCounts
 from .families import family as family_named
@@ -529,6 +529,30 @@ class AdaptiveResult:
         """E_a / E_b of two groups (labels as in :attr:`lapse`), delta method on the log ratio;
         see :mod:`ratingdist.extreme`. Series: group_a, group_b, value, se, ci_low, ci_high."""
         return extreme.extreme_response_ratio(self, a, b)
+
+    def bootstrap(self, n_boot: int = 200, seed: int = 0, level: float = 0.95
+                  ) -> adaptive_bootstrap.AdaptiveBootstrap:
+        """Parametric-bootstrap bias, se and basic intervals of the thresholds and lapses:
+        ``n_boot`` studies drawn from the fitted cell probabilities (each cell's total kept),
+        refitted with the same options; see :mod:`ratingdist.adaptive_bootstrap`. The
+        intervals to use for the lapses, whose Wald intervals (:attr:`lapse`) under-cover
+        with tens of ratings per stimulus (the lapse MLE is then biased low by about half its
+        se, and its spread grows with it)."""
+        return adaptive_bootstrap.bootstrap(self, n_boot=n_boot, seed=seed, level=level)
+
+    def _refit(self, counts: NDArray[np.int64]) -> AdaptiveResult:
+        """The same model fitted to other counts of the same cells."""
+        st = self._study
+        return _fit(_Study(st.ids, st.groups, st.cell_stim, st.cell_group, counts), self.family,
+                    self.thresholds_mode, self.lapse_mode, self.scale_mode,
+                    fixed=self.reference_thresholds_only)
+
+    @property
+    def _logit_axis(self) -> bool:
+        return self.family in _LOGIT_AXIS
+
+    def _on_latent(self, u: NDArray[np.float64]) -> NDArray[np.float64]:
+        return _on_latent(self.family, u)
 
     def lr_test(self, other: AdaptiveResult | None = None) -> pd.Series:
         """Likelihood-ratio test against a nested fit (default: :meth:`fixed`); see
