@@ -1002,9 +1002,12 @@ def _run_adaptive(args: argparse.Namespace) -> int:
     test = res.lr_test(ref)
     summary = _adaptive_summary(res, ref)
     groups = res.extreme_response()
+    boot = None if args.bootstrap is None else res.bootstrap(args.bootstrap, seed=args.seed)
     if args.output is not None:
         tables = {"thresholds": res.thresholds, "lapse": res.lapse, "models": summary,
                   "lr_test": test.to_frame().T, "extreme": groups, "stimuli": res.table}
+        if boot is not None:
+            tables |= {"bootstrap_thresholds": boot.thresholds, "bootstrap_lapse": boot.lapse}
         for name, table in tables.items():
             _write_table(table, f"{args.output}_{name}.csv")
         return 0
@@ -1019,6 +1022,13 @@ def _run_adaptive(args: argparse.Namespace) -> int:
     if lapse is not None:
         print("lapse:")
         _print_table(res.lapse)
+    if boot is not None:
+        print(f"parametric bootstrap ({boot.n_boot - boot.n_failed} of {boot.n_boot} studies "
+              f"refitted, seed {boot.seed}; basic 95 % intervals, lapses on the square-root "
+              "scale):")
+        _print_table(boot.thresholds[~boot.thresholds["pinned"]])
+        if lapse is not None:
+            _print_table(boot.lapse)
     print("extreme-response propensity P(rating in {1, K}), mean over the group's stimuli:")
     _print_table(groups)
     _print_table(summary)
@@ -1036,7 +1046,8 @@ def _add_adaptive(sub) -> None:
         "category thresholds learned from the data (shared or per group), lapse rates, "
         "per-stimulus or common scales. Prints the thresholds with 95 %% intervals, the "
         "lapses, the extreme-response propensity per group, NLL/AIC/BIC at the reference "
-        "thresholds k + 1/2 and at the learned ones, and their likelihood-ratio test. With "
+        "thresholds k + 1/2 and at the learned ones, and their likelihood-ratio test; "
+        "--bootstrap B adds parametric-bootstrap intervals of the thresholds and lapses. With "
         "-o PREFIX, writes PREFIX_thresholds.csv, PREFIX_lapse.csv, PREFIX_models.csv, "
         "PREFIX_lr_test.csv, PREFIX_extreme.csv and PREFIX_stimuli.csv.",
         epilog=_SOURCE_HELP + " --groups COL names the group column of a file (count table: "
@@ -1054,6 +1065,11 @@ def _add_adaptive(sub) -> None:
                      help="lapse rate: none (default), one for the study, or one per group")
     cmd.add_argument("--scale", choices=("per-stimulus", "common"), default="per-stimulus",
                      help="one latent scale per stimulus (default) or a common one")
+    cmd.add_argument("--bootstrap", type=_positive_int, metavar="B",
+                     help="also parametric-bootstrap intervals of the thresholds and lapses "
+                     "from B refitted studies (PREFIX_bootstrap_thresholds.csv, "
+                     "PREFIX_bootstrap_lapse.csv with -o); the intervals to use for lapses")
+    cmd.add_argument("--seed", type=int, default=0, help="seed of --bootstrap (default 0)")
     cmd.add_argument("--output", "-o", metavar="PREFIX", help="write the tables to "
                      "PREFIX_thresholds.csv, PREFIX_lapse.csv, ... (see above)")
     cmd.set_defaults(run=_run_adaptive, parser=cmd)

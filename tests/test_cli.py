@@ -941,6 +941,23 @@ def test_adaptive_logit_logistic_thresholds_on_zero_one(grouped_study, tmp_path)
     assert th["value"].iloc[0] == 0.2 and th["value"].iloc[-1] == 0.8
 
 
+def test_adaptive_bootstrap_intervals(grouped_study, tmp_path, capsys):
+    counts, table, _ = grouped_study
+    prefix = tmp_path / "b"
+    assert main(["adaptive", str(table), "--groups", "lab", "--lapse", "shared",
+                 "--bootstrap", "20", "--seed", "2", "-o", str(prefix)]) == 0
+    boot = rd.fit_adaptive(counts, lapse="shared").bootstrap(20, seed=2)
+    th = pd.read_csv(f"{prefix}_bootstrap_thresholds.csv")
+    np.testing.assert_allclose(th["ci_high"], boot.thresholds["ci_high"], rtol=1e-12)
+    la = pd.read_csv(f"{prefix}_bootstrap_lapse.csv")
+    np.testing.assert_allclose(la["ci_high"], boot.lapse["ci_high"], rtol=1e-12)
+    assert main(["adaptive", str(table), "--groups", "lab", "--bootstrap", "20"]) == 0
+    assert "parametric bootstrap (20 of 20 studies refitted, seed 0" in capsys.readouterr().out
+    assert main(["adaptive", str(table), "--groups", "lab", "--bootstrap", "5"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "n_boot must be a whole number >= 20" in err[0]
+
+
 @pytest.mark.data
 def test_adaptive_vqeg_experiments_as_groups(vqeg, tmp_path):
     prefix = tmp_path / "vqeg"
