@@ -339,6 +339,28 @@ def _ulp_polish(fam, th0, th1, f, g0, g1, lo0, hi0, lo1, hi1, aux, q, K, logp, d
 
 
 @register_jitable(cache=True, nogil=True, error_model="numpy")
+def _save_state(logp, dlogp, saved, K):
+    """Copy log p_k and ∂ log p_k/∂θ into the rows of ``saved`` (K, 3).
+
+    Element loops: a slice assignment would compile NumPy's shape-mismatch error message (string
+    formatting) into every solver.
+    """
+    for k in range(K):
+        saved[k, 0] = logp[k]
+        saved[k, 1] = dlogp[k, 0]
+        saved[k, 2] = dlogp[k, 1]
+
+
+@register_jitable(cache=True, nogil=True, error_model="numpy")
+def _restore_state(saved, logp, dlogp, K):
+    """Copy the rows of ``saved`` (K, 3) back into log p_k and ∂ log p_k/∂θ."""
+    for k in range(K):
+        logp[k] = saved[k, 0]
+        dlogp[k, 0] = saved[k, 1]
+        dlogp[k, 1] = saved[k, 2]
+
+
+@register_jitable(cache=True, nogil=True, error_model="numpy")
 def _unit0(fam, th1):
     """Natural unit of θ0 at θ: the scale for location-scale coordinates, else 1."""
     if fam == NORMAL or fam == LOGISTIC or fam == LOGIT_LOGISTIC:
@@ -497,16 +519,14 @@ def minimize_nll(fam, th0, th1, lo0, hi0, lo1, hi1, aux, c, K, maxit, logp, dlog
             # fraction-to-the-boundary rule of interior-point methods, Nocedal & Wright,
             # Numerical Optimization, 2nd ed., §19.2); the lower of the two points is kept
             if accepted:
-                saved[:, 0] = logp
-                saved[:, 1:] = dlogp
+                _save_state(logp, dlogp, saved, K)
             ef, eg0, eg1, eh00, eh01, eh11 = nll_terms(fam, e0, e1, aux, q, K, logp, dlogp)
             e_slope = g0 * (e0 - th0) + g1 * (e1 - th1)
             if ef < f and ef <= f + 1e-4 * e_slope and (not accepted or ef < nf):
                 n0, n1, nf, ng0, ng1, nh00, nh01, nh11 = e0, e1, ef, eg0, eg1, eh00, eh01, eh11
                 accepted = True
             elif accepted:
-                logp[:] = saved[:, 0]
-                dlogp[:] = saved[:, 1:]
+                _restore_state(saved, logp, dlogp, K)
         ahead = (expand and accepted and t == 1.0 and n0 == th0 + d0 and n1 == th1 + d1
                  and f - nf >= EXPAND_RATIO * _predicted_decrease(d0, d1, g0, g1, e00, e01, e11)
                  and f - nf > 1e-8 * abs(f))
@@ -524,12 +544,10 @@ def minimize_nll(fam, th0, th1, lo0, hi0, lo1, hi1, aux, c, K, maxit, logp, dlog
                 x1 = th1 + 2.0 * s * d1
                 if x0 < lo0 or x0 > hi0 or x1 < lo1 or x1 > hi1:
                     break
-                saved[:, 0] = logp
-                saved[:, 1:] = dlogp
+                _save_state(logp, dlogp, saved, K)
                 xf, xg0, xg1, xh00, xh01, xh11 = nll_terms(fam, x0, x1, aux, q, K, logp, dlogp)
                 if not xf < nf:
-                    logp[:] = saved[:, 0]
-                    dlogp[:] = saved[:, 1:]
+                    _restore_state(saved, logp, dlogp, K)
                     break
                 n0, n1, nf, ng0, ng1, nh00, nh01, nh11 = x0, x1, xf, xg0, xg1, xh00, xh01, xh11
                 s *= 2.0
