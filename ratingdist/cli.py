@@ -276,9 +276,11 @@ def _fit_families(
 def _prepare_kernels(families: Sequence[str]) -> subprocess.Popen | None:
     """Before a first fit whose kernels are not yet in Numba's on-disk cache: one line on
     stderr, only on a terminal (piped or redirected output stays clean); and, with two or more
-    cores and more than one kind of kernels to compile, a ``ratingdist.precompile`` process
-    that compiles the kinds fitted last into the cache meanwhile. Returns that process."""
-    from .fitting import kernel_kind, kernels_compiled
+    cores and kernels to compile that do not come with those of the first family
+    (``fitting.compile_group``: a second process compiling the GSD's kernels would compile the
+    whole solver again, which this one has by then), a ``ratingdist.precompile`` process that
+    compiles them into the cache meanwhile. Returns that process."""
+    from .fitting import compile_group, kernels_compiled
 
     pending = [name for name in families if not kernels_compiled([name])]
     if not pending:
@@ -286,7 +288,7 @@ def _prepare_kernels(families: Sequence[str]) -> subprocess.Popen | None:
     if sys.stderr.isatty():
         print("ratingdist: compiling kernels on first use (once, about 10 s)...", file=sys.stderr,
               flush=True)
-    later = [name for name in pending if kernel_kind(name) != kernel_kind(pending[0])]
+    later = [name for name in pending if compile_group(name) != compile_group(pending[0])]
     if not later or (os.cpu_count() or 1) < 2:
         return None
     root = str(Path(__file__).resolve().parents[1])  # this package, however it was found

@@ -520,6 +520,15 @@ def kernel_kind(name: str) -> str:
     return "maxent" if isinstance(fam, MaxEnt) else "gsd" if isinstance(fam, GSD) else "quantized"
 
 
+def compile_group(name: str) -> str:
+    """The kernels that one compilation for family ``name`` yields: "solver" for the quantized
+    families and the GSD, whose kernels share the per-stimulus solver and the log-pmfs below it
+    (once a process has compiled one kind's, the other's take a small part of the time: the
+    driver alone), else its :func:`kernel_kind` ("maxent")."""
+    kind = kernel_kind(name)
+    return "solver" if kind in ("quantized", "gsd") else kind
+
+
 def kernels_compiled(families: Iterable[str] | None = None) -> bool:
     """Whether Numba's on-disk cache holds the compiled kernels that fitting ``families`` (all
     by default) runs, so that a first :func:`fit` in this process loads them instead of

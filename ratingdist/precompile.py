@@ -1,9 +1,11 @@
 """Compile the fitting kernels of some families into Numba's on-disk cache, in a process of
 its own: ``python -m ratingdist.precompile FAMILY ...``.
 
-A first ``ratingdist compare`` or ``fit`` with an empty cache starts it for the families of the
-kinds it fits last (``fitting.kernel_kind``), so that a second core compiles their kernels while
-the command compiles and fits the first kind; the command then loads them from the cache. Each
+A first ``ratingdist compare`` or ``fit`` with an empty cache starts it for the families whose
+kernels do not come with those of the first family it fits (``fitting.compile_group``: the
+maximum-entropy ones, where the first is a quantized family or the GSD), so that a second core
+compiles their kernels while the command compiles and fits the first; the command then loads
+them from the cache. Each
 kernel is compiled for the argument types of a real fit, so the cache entries are the ones the
 command looks up. The process runs at a lower priority (``nice`` 10), so that on a busy machine
 it takes only idle cores from the command, which compiles what it does not find in time.

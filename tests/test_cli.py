@@ -88,7 +88,7 @@ def test_compile_note_only_on_a_terminal_and_only_before_the_cache_holds_the_ker
     assert "normal" in capsys.readouterr().out
 
 
-def test_first_fit_compiles_the_kinds_fitted_last_in_a_second_process(monkeypatch):
+def test_first_fit_compiles_the_other_kernels_in_a_second_process(monkeypatch):
     from ratingdist import cli
 
     started = []
@@ -96,10 +96,12 @@ def test_first_fit_compiles_the_kinds_fitted_last_in_a_second_process(monkeypatc
     monkeypatch.setattr(cli.subprocess, "Popen", lambda args, **kw: started.append(args) or 1)
     monkeypatch.setattr(cli.os, "cpu_count", lambda: 2)
     assert cli._prepare_kernels(["normal", "beta", "maxent", "gsd"]) == 1
-    assert started == [[sys.executable, "-m", "ratingdist.precompile", "maxent", "gsd"]]
-    assert cli._prepare_kernels(["gsd", "normal"]) == 1
-    assert started[-1][-1:] == ["normal"]
-    assert cli._prepare_kernels(["normal", "beta"]) is None  # one kind: nothing to share
+    # the GSD's kernels share the solver with the quantized families': compiled here
+    assert started == [[sys.executable, "-m", "ratingdist.precompile", "maxent"]]
+    assert cli._prepare_kernels(["maxent", "normal", "gsd"]) == 1
+    assert started[-1][3:] == ["normal", "gsd"]
+    assert cli._prepare_kernels(["gsd", "normal"]) is None  # one solver: nothing to share
+    assert cli._prepare_kernels(["normal", "beta"]) is None
     monkeypatch.setattr(cli.os, "cpu_count", lambda: 1)
     assert cli._prepare_kernels(["normal", "gsd"]) is None
     monkeypatch.setattr(rd.fitting, "kernels_compiled", lambda families: True)

@@ -21,6 +21,7 @@ from .codes import (
     NORMAL,
 )
 from .gsd import gsd_logp, shape_at_binomial
+from .jit import INNER, KERNEL
 from .maxent import DUAL_TOL, maxent_fit_props, maxent_logp, mean_shape
 from .moments import moment_start
 from .rows import run_rows
@@ -36,7 +37,7 @@ def _floats(a):
     return np.ascontiguousarray(a, dtype=np.float64)
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def _logpmf_theta_rows(start, stop, fam, theta, aux, K, out):
     for i in range(start, stop):
         dlogp = np.empty((K, 2))
@@ -51,7 +52,7 @@ def logpmf_theta(fam, theta, aux, K):
     return out
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def _gsd_logpmf_rows(start, stop, params, K, out):
     for i in range(start, stop):
         dlogp = np.empty((K, 2))
@@ -66,7 +67,7 @@ def gsd_logpmf(params, K):
     return out
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def _maxent_logpmf_rows(start, stop, params, K, out, ok):
     for i in range(start, stop):
         ok[i] = maxent_logp(params[i, 0], params[i, 1], K, out[i])
@@ -82,7 +83,7 @@ def maxent_logpmf(params, K):
     return out, ok
 
 
-@nb.njit(cache=True, error_model="numpy")
+@nb.njit(cache=True, error_model="numpy", no_cfunc_wrapper=True)
 def moment_starts(fam, psi, var, aux, K):
     """:func:`moments.moment_start` for every stimulus, (n, 2)."""
     out = np.empty((psi.shape[0], 2))
@@ -91,7 +92,7 @@ def moment_starts(fam, psi, var, aux, K):
     return out
 
 
-@register_jitable(cache=True, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def _chi2(fam, th0, th1, aux, c, K, logp, dlogp):
     """χ²(q, p) = Σ_k (q_k − p_k)²/p_k per rating of the fit at θ, q = c/N."""
     family_logp(fam, th0, th1, aux, K, logp, dlogp)
@@ -108,7 +109,7 @@ def _chi2(fam, th0, th1, aux, c, K, logp, dlogp):
     return out
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def _fit_theta_rows(start, stop, fam, counts, starts, lo, hi, aux, K, maxit, theta, nll, iters,
                     conv):
     concave = fam == NORMAL or fam == LOGISTIC or fam == LOGIT_LOGISTIC
@@ -170,7 +171,7 @@ def fit_theta(fam, counts, starts, lo, hi, aux, K, maxit):
     return theta, nll, iters, conv
 
 
-@nb.njit(cache=True, error_model="numpy")
+@nb.njit(cache=True, error_model="numpy", no_cfunc_wrapper=True)
 def sample_mean_shape(counts, K):
     """Sample (ψ, ρ) (n, 2) of each row of counts, from its proportions (see mean_shape)."""
     out = np.empty((counts.shape[0], 2))
@@ -179,7 +180,7 @@ def sample_mean_shape(counts, K):
     return out
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def _fit_maxent_rows(start, stop, counts, K, params, logp, conv):
     for i in range(start, stop):
         props = counts[i] / counts[i].sum()
@@ -203,7 +204,7 @@ def fit_maxent(counts, K):
     return params, logp, conv
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def _fit_gsd_rows(start, stop, counts, K, maxit, params, logp_out, nll, iters, conv):
     for i in range(start, stop):
         logp = np.empty(K)

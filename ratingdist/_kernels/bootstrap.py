@@ -21,7 +21,7 @@ _LOW32 = np.uint64(0xFFFFFFFF)
 _ABOVE = np.int64(2**32)
 
 
-@nb.njit(cache=True, error_model="numpy")
+@nb.njit(cache=True, error_model="numpy", no_cfunc_wrapper=True)
 def _mix(z):
     """SplitMix64 finalizer, a bijection of uint64."""
     z = (z ^ (z >> np.uint64(30))) * _MIX1
@@ -29,13 +29,13 @@ def _mix(z):
     return z ^ (z >> np.uint64(31))
 
 
-@nb.njit(cache=True, error_model="numpy")
+@nb.njit(cache=True, error_model="numpy", no_cfunc_wrapper=True)
 def _threshold(t, k):
     """t[k], or 2³² (above every 32-bit uniform) past the end."""
     return t[k] if k < len(t) else _ABOVE
 
 
-@nb.njit(cache=True, parallel=True, error_model="numpy")
+@nb.njit(cache=True, parallel=True, error_model="numpy", no_cfunc_wrapper=True)
 def resample_counts(n_ratings, thresholds, n_boot, first, key):
     """Multinomial counts (m·R, K); row i·R + r is replicate r of stimulus i.
 
@@ -89,7 +89,7 @@ def resample_counts(n_ratings, thresholds, n_boot, first, key):
     return out
 
 
-@nb.njit(cache=True, parallel=True, error_model="numpy")
+@nb.njit(cache=True, parallel=True, error_model="numpy", no_cfunc_wrapper=True)
 def weighted_row_sums(a, weights):
     """(m, 1 + J): column 0 is Σ_k a[i, k], column 1 + q is Σ_k a[i, k]·weights[k, q].
 

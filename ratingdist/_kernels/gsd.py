@@ -22,10 +22,12 @@ import math
 import numpy as np
 from numba.extending import register_jitable
 
+from .jit import INNER
+
 _NEG_INF = -np.inf
 
 
-@register_jitable(cache=True, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def shape_at_binomial(psi, K):
     """C(ψ): the value of ρ at which the GSD is the shifted binomial (1 where v_max = v_min)."""
     frac = psi - math.floor(psi)
@@ -36,7 +38,7 @@ def shape_at_binomial(psi, K):
     return (K - 2.0) / (K - 1.0) * vmax / (vmax - vmin)
 
 
-@register_jitable(cache=True, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def betabinomial_logp(psi, r, K, logp, dlogp):
     """Piece ρ ≤ C(ψ) in coordinates (ψ, r = ρ/C): fill logp (K,) and dlogp (K, 2)."""
     n = K - 1
@@ -87,7 +89,7 @@ def betabinomial_logp(psi, r, K, logp, dlogp):
         dlogp[s, 1] = dr - dden
 
 
-@register_jitable(cache=True, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def mixture_logp(psi, r, j, K, logp, dlogp):
     """Piece ρ ≥ C(ψ), ψ in [j, j + 1], in coordinates (ψ, r): fill logp and dlogp."""
     n = K - 1
@@ -130,7 +132,7 @@ def mixture_logp(psi, r, j, K, logp, dlogp):
                 dlogp[s, 1] = -1.0 / (1.0 - r)
 
 
-@register_jitable(cache=True, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def gsd_logp(psi, rho, K, logp, dlogp):
     """log-pmf of the GSD at native parameters (ψ, ρ); derivatives in the piece's coordinates."""
     c = shape_at_binomial(psi, K)

@@ -39,6 +39,7 @@ import numba as nb
 import numpy as np
 
 from .codes import NORMAL
+from .jit import KERNEL
 from .solver import _trust_step
 from .special import log_expit, log_ndtr_pair, logaddexp, logsubexp, norm_logpdf
 
@@ -57,7 +58,7 @@ RESTART_SCREEN = 1.0
 CHUNK = 256
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def _standard(fam, z):
     """(log F, log S, log f, ψ = f′/f) of the standard latent at z."""
     if fam == NORMAL:
@@ -68,7 +69,7 @@ def _standard(fam, z):
     return lf, ls, lf + ls, math.exp(ls) - math.exp(lf)
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def _tabulate(fam, m, sig, tau, K, work):
     """``work`` (4, K) ← (log F, log S, log f, ψ) of the standard latent at every
     z_i = (τ_i − m)/σ, i < K − 1."""
@@ -80,7 +81,7 @@ def _tabulate(fam, m, sig, tau, K, work):
         work[3, i] = psi
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def _log_prob(k, K, work, log1ml, loglk, lapse):
     """log p_k = log[(1 − λ)·D_k + λ/K] from the tabulated work, D_k the latent mass of
     category k (from whichever tail loses no precision)."""
@@ -95,7 +96,7 @@ def _log_prob(k, K, work, log1ml, loglk, lapse):
     return (logaddexp(log1ml + lD, loglk) if lapse else lD), lD
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def _edge(k, side, K, tau, m, sig, work, log1ml, lp):
     """The upper (side 0) or lower (side 1) threshold i of category k with e = ±(1 − λ)f_i/p_k
     (0 where category k has no such threshold), z_i and ψ_i."""
@@ -106,14 +107,14 @@ def _edge(k, side, K, tau, m, sig, work, log1ml, lp):
     return i, sgn * math.exp(log1ml + work[2, i] - lp), (tau[i] - m) / sig, work[3, i]
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def _add_sym(w, a, b, x):
     w[a, b] += x
     if a != b:
         w[b, a] += x
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def cell_nll(fam, m, ls, tau, lam, lapse, c, K, grad, hess, work, v, w):
     """NLL −Σ_k c_k log p_k of one cell, its gradient ``grad`` (K + 2) and observed Hessian
     ``hess`` (K + 2, K + 2) in a = (m, log s, τ_1..τ_{K−1}, λ) (λ entries 0 unless ``lapse``).
@@ -173,7 +174,7 @@ def cell_nll(fam, m, ls, tau, lam, lapse, c, K, grad, hess, work, v, w):
     return f
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def cell_nll_ms(fam, m, ls, tau, lam, lapse, c, K, work):
     """NLL of one cell with its gradient and Hessian in (m, log s) only: the (m, log s) part
     of :func:`cell_nll` without the threshold and lapse rows, for the block solver.
@@ -221,7 +222,7 @@ def cell_nll_ms(fam, m, ls, tau, lam, lapse, c, K, work):
     return f, g0, g1, h00, h01, h11
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def _stim_eval(fam, mu, ls, a0, a1, counts, cell_tset, cell_lset, tau, lam, lapse, K, work):
     """NLL of one stimulus' cells, and its gradient and Hessian in (μ, log σ)."""
     f = 0.0
@@ -245,7 +246,7 @@ def _stim_eval(fam, mu, ls, a0, a1, counts, cell_tset, cell_lset, tau, lam, laps
     return f, g0, g1, h00, h01, h11
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def _block_newton(fam, mu, ls, free_ls, lo, hi, a0, a1, counts, cell_tset, cell_lset, tau, lam,
                   lapse, K, maxit, scr):
     """Projected trust-region Newton on one stimulus' (μ, log σ), log σ kept in [lo, hi].
@@ -294,7 +295,7 @@ def _block_newton(fam, mu, ls, free_ls, lo, hi, a0, a1, counts, cell_tset, cell_
     return mu, ls, f, False, maxit
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def _limit_start(mu, ls, lo, fam, a0, a1, counts, cell_tset, cell_lset, tau, lam, lapse, K,
                  scr):
     """The start of a block: (μ, log σ) as given, or, for a stimulus whose ratings lie in one
@@ -339,7 +340,7 @@ def _limit_start(mu, ls, lo, fam, a0, a1, counts, cell_tset, cell_lset, tau, lam
     return mu, ls
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def _standard_quantile(fam, q):
     """F⁻¹(q) of the standard latent for 0 < q < 1: logit q, or for the normal Newton's method
     on log Φ(z) = log q from z = logit(q)/1.7 (to about 1e-12; a start for the block solver)."""
@@ -359,13 +360,13 @@ def _standard_quantile(fam, q):
     return z
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def _scratch(K):
     P = K + 2
     return (np.empty(P), np.empty((P, P)), np.empty((4, K)), np.empty(P), np.empty((P, P)))
 
 
-@nb.njit(cache=True, parallel=True, error_model="numpy")
+@nb.njit(cache=True, parallel=True, error_model="numpy", no_cfunc_wrapper=True)
 def solve_blocks(fam, theta, active, ptr, counts, cell_tset, cell_lset, tau, lam, lapse, common,
                  ls_common, lo, hi, K, maxit, restart, alt):
     """Every active stimulus' block solved at fixed shared parameters, from ``theta`` (n, 2).
@@ -469,7 +470,7 @@ def solve_blocks(fam, theta, active, ptr, counts, cell_tset, cell_lset, tau, lam
     return out, nll, conv, iters, gap
 
 
-@nb.njit(cache=True, parallel=True, error_model="numpy")
+@nb.njit(cache=True, parallel=True, error_model="numpy", no_cfunc_wrapper=True)
 def assemble(fam, theta, active, ptr, counts, cell_tset, cell_lset, tau, lam, lapse, common,
              ls_common, lo, hi, tau_idx, lam_idx, rho_idx, P, K):
     """NLL, full gradient and the Schur complement at (θ, shared), reduced over fixed chunks.

@@ -19,6 +19,8 @@ import math
 import numpy as np
 from numba.extending import register_jitable
 
+from .jit import INNER
+
 _NEG_INF = -np.inf
 #: Smallest variance for which the dual is started from the discretized normal (else λ = 0).
 NORMAL_START_MIN_VAR = 0.1
@@ -26,7 +28,7 @@ NORMAL_START_MIN_VAR = 0.1
 DUAL_TOL = 1e-15
 
 
-@register_jitable(cache=True, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def _dual(l1, l2, K, a, b, tu, ty, logp, prob):
     """φ, ∇φ, ∇²φ (h_uu, h_uy, h_yy) and det ∇²φ at λ; fills logp (K,) and prob = exp(logp)."""
     zmax = _NEG_INF
@@ -79,7 +81,7 @@ def _dual(l1, l2, K, a, b, tu, ty, logp, prob):
     return phi, mu - tu, my - ty, huu, huy, hyy, det
 
 
-@register_jitable(cache=True, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def maxent_solve(K, a, b, tu, ty, logp):
     """Fill logp (K,) with the maxent log-pmf whose anchored moments are τ = (tu, ty).
 
@@ -138,7 +140,7 @@ def maxent_solve(K, a, b, tu, ty, logp):
     return dec
 
 
-@register_jitable(cache=True, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def anchors(props, K):
     """0-based indices of the largest and second-largest proportions (lowest index on ties)."""
     a = 0
@@ -152,7 +154,7 @@ def anchors(props, K):
     return a, b
 
 
-@register_jitable(cache=True, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def mean_shape(props, K):
     """(ψ, ρ) of the pmf props (K,) on 1..K, from sums of non-negative terms.
 
@@ -177,7 +179,7 @@ def mean_shape(props, K):
     return psi, min(max(rho, 0.0), 1.0)
 
 
-@register_jitable(cache=True, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def maxent_fit_props(props, K, logp):
     """Maximum-likelihood maxent log-pmf for the proportions props (K,): the moment match.
 
@@ -192,7 +194,7 @@ def maxent_fit_props(props, K, logp):
     return maxent_solve(K, a, b, tu, ty, logp)
 
 
-@register_jitable(cache=True, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def maxent_logp(psi, rho, K, logp):
     """Fill logp (K,) with the maximum-entropy log-pmf for mean ψ and shape ρ.
 

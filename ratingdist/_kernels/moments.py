@@ -40,6 +40,7 @@ import numba as nb
 import numpy as np
 
 from .codes import BETA, KUMARASWAMY, KUMARASWAMY_CENTRED, LOGISTIC, LOGIT_LOGISTIC, NORMAL
+from .jit import KERNEL
 from .quantized import kumaraswamy_h, threshold_terms
 from .solver import family_logp
 from .special import (
@@ -70,7 +71,7 @@ NO_JACOBIAN = (math.nan, math.nan, math.nan, math.nan)
 _CHANNELS = 6
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def moment_start(fam, psi, var, K, aux):
     """Starting θ from the continuous latent with mean ψ and the Sheppard-corrected variance
     v − 1/12 (at least v/4): normal and logistic by their mean and sd, beta by its moments on
@@ -96,7 +97,7 @@ def moment_start(fam, psi, var, K, aux):
     return psi, math.log(sd)
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def _tails(fam, th0, th1, g, g_ref, consts, grad):
     """(F, S, ∂F/∂θ₀, ∂F/∂θ₁, ∂S/∂θ₀, ∂S/∂θ₁) at one threshold g (transformed as in
     ``quantized``); direct formulas for the location-scale latents, the incomplete beta with
@@ -139,7 +140,7 @@ def _tails(fam, th0, th1, g, g_ref, consts, grad):
     return big_f, big_s, big_f * dlf0, big_f * dlf1, big_s * dls0, big_s * dls1
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def _location_scale_cell(fam, th0, th1, g_lo, g_hi):
     """(p, ∂p/∂θ₀, ∂p/∂θ₁, exact) of the cell between two thresholds of a location-scale latent,
     without the cancellation of F(z_hi) − F(z_lo) where the cell is narrow on the latent scale
@@ -179,7 +180,7 @@ def _location_scale_cell(fam, th0, th1, g_lo, g_hi):
     return p, p * (f_lo - s_hi) / sigma, p * (-s_hi * z_hi + f_lo * z_lo - tail), True
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def residual(fam, th0, th1, g, K, psi, target, grad):
     """(r₀, r₁) at θ and the Jacobian ∂r/∂θ (module docstring).
 
@@ -261,7 +262,7 @@ def residual(fam, th0, th1, g, K, psi, target, grad):
             sm, a * b / (a + b))
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def log_odds_target(psi, var, K):
     """τ = log((v − v_min(ψ))/(v_max(ψ) − v))."""
     frac = psi - math.floor(psi)
@@ -270,7 +271,7 @@ def log_odds_target(psi, var, K):
     return math.log(var - lo) - math.log(hi - var)
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def _unit0(fam, th0, th1):
     """Natural unit of θ₀: the scale for a location, |log a|/4 (at least 1) for the centred
     Kumaraswamy coordinates (members with mass near 1 and K have log a ≈ −1/ρ), else 1."""
@@ -281,7 +282,7 @@ def _unit0(fam, th0, th1):
     return 1.0
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def newton(fam, th0, th1, g, K, psi, target, maxit, jac):
     """Damped Newton for r(θ) = 0 from θ = (th0, th1) (module docstring).
 
@@ -373,7 +374,7 @@ def newton(fam, th0, th1, g, K, psi, target, maxit, jac):
     return th0, th1, abs(r0) < tol0 and abs(r1) < tol1, evals
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def _pmf_mean_rho(fam, th0, th1, g, K):
     """Mean and ρ = (v_max − v)/(v_max − v_min) of the pmf at θ."""
     logp = np.empty(K)
@@ -391,7 +392,7 @@ def _pmf_mean_rho(fam, th0, th1, g, K):
     return m, (hi - var) / (hi - lo)
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def _continuation(fam, psi, rho, g, K):
     """Newton along the straight path in (ψ, ρ) from the moments of the start θ₀ to (ψ, ρ), in
     :data:`_STAGES` stages each solved from the previous solution; (th0, th1, converged)."""
@@ -413,7 +414,7 @@ def _continuation(fam, psi, rho, g, K):
     return th0, th1, ok
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def _path(fam, th0, th1, g, K, psi_a, tau_a, psi_b, tau_b):
     """Continuation from a solution θ at (ψ_a, τ_a) to (ψ_b, τ_b) along the straight path in
     (ψ, τ), in :data:`_STAGES` stages each solved from the previous one; (th0, th1, ok)."""
@@ -429,7 +430,7 @@ def _path(fam, th0, th1, g, K, psi_a, tau_a, psi_b, tau_b):
     return th0, th1, ok
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def _node(fam, th0, th1, g, K, psi_a, tau_a, psi_b, tau_b):
     """Solve the node (ψ_b, τ_b) from the solution θ at its neighbour (ψ_a, τ_a)."""
     n0, n1, ok, _ = newton(fam, th0, th1, g, K, psi_b, tau_b, MAXIT, NO_JACOBIAN)
@@ -438,7 +439,7 @@ def _node(fam, th0, th1, g, K, psi_a, tau_a, psi_b, tau_b):
     return _path(fam, th0, th1, g, K, psi_a, tau_a, psi_b, tau_b)
 
 
-@nb.njit(cache=True, parallel=True, error_model="numpy")
+@nb.njit(cache=True, parallel=True, error_model="numpy", no_cfunc_wrapper=True)
 def build_table(fam, g, K, per_unit, tau_lo, tau_step, n_tau):
     """θ at the nodes ψ_i = 1 + (i + ½)/per_unit, i < (K − 1)·per_unit, and
     τ_j = tau_lo + j·tau_step, j < n_tau, each solved from a solved neighbour: from the middle
@@ -503,7 +504,7 @@ def build_table(fam, g, K, per_unit, tau_lo, tau_step, n_tau):
     return table, ok
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def _weights(x, n, w):
     """First node index of the 4-point Lagrange stencil at x (in node units, −½ ≤ x ≤ n − ½)
     and its weights in w (4,); one-sided stencils at the ends keep the weights exact for cubics
@@ -518,7 +519,7 @@ def _weights(x, n, w):
     return i
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def table_start(table, per_unit, tau_lo, tau_step, psi, tau, wa, wb):
     """θ at (ψ, τ) by bicubic (tensor Lagrange) interpolation in a table of
     :func:`build_table`; returns (th0, th1, the Jacobian there (j00, j01, j10, j11), nearest ψ
@@ -551,7 +552,7 @@ def table_start(table, per_unit, tau_lo, tau_step, psi, tau, wa, wb):
     return t0, t1, (j00, j01, j10, j11), na, nb_
 
 
-@nb.njit(cache=True, parallel=True, error_model="numpy")
+@nb.njit(cache=True, parallel=True, error_model="numpy", no_cfunc_wrapper=True)
 def solve(fam, psi, var, g, K, table, table_ok, per_unit, tau_lo, tau_step):
     """θ (n, 2) whose quantized pmf has mean ψ and variance v, for interior points
     1 < ψ < K, v_min(ψ) < v < v_max(ψ), and the flags of the converged ones.

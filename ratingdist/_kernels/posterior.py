@@ -18,10 +18,11 @@ the grid.
 import numba as nb
 import numpy as np
 
+from .jit import KERNEL
 from .rows import run_rows
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def _log_posterior(c, logp, logw, i, j):
     if logw[i, j] == -np.inf:
         return -np.inf
@@ -32,7 +33,7 @@ def _log_posterior(c, logp, logw, i, j):
     return s
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def _stride(width, coarse, max_nodes):
     s = 1
     while s < coarse and (width + s - 1) // s > max_nodes:
@@ -40,7 +41,7 @@ def _stride(width, coarse, max_nodes):
     return s
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def _posterior_rows(start, stop, counts, logp, prob, logw, coarse, max_nodes, delta, out):
     K = counts.shape[1]
     n1, n2 = logw.shape

@@ -29,6 +29,7 @@ import numpy as np
 from numba.extending import register_jitable
 
 from .codes import BETA, KUMARASWAMY, KUMARASWAMY_CENTRED, NORMAL
+from .jit import INNER
 from .special import (
     NAN,
     NO_CONSTANTS,
@@ -43,7 +44,7 @@ from .special import (
 _NEG_INF = -np.inf
 
 
-@register_jitable(cache=True, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def _standard_terms(fam, z):
     """(log F0, log S0, d log F0/dz, d log S0/dz) of the standard latent cdf at z."""
     if fam == NORMAL:
@@ -61,7 +62,7 @@ def _standard_terms(fam, z):
     return lf, ls, math.exp(ls), -math.exp(lf)
 
 
-@register_jitable(cache=True, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def kumaraswamy_h(log_a, log_t):
     """h = log(−log(1 − t^a)) and dh/d(log a), stable for t^a → 0 and t^a → 1.
 
@@ -83,7 +84,7 @@ def kumaraswamy_h(log_a, log_t):
     return math.log(neg_log), y * ty / (one_minus * neg_log)
 
 
-@register_jitable(cache=True, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def _kumaraswamy_ref(fam, th0, g_ref):
     """(h, dh/d(log a)) at the reference threshold of the centred Kumaraswamy coordinates, which
     depend on θ0 only (one evaluation for all thresholds); (0, 0) for the plain ones."""
@@ -92,7 +93,7 @@ def _kumaraswamy_ref(fam, th0, g_ref):
     return 0.0, 0.0
 
 
-@register_jitable(cache=True, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def _kumaraswamy_terms(fam, th0, th1, g, h_ref, dh_ref):
     """:func:`threshold_terms` of the Kumaraswamy codes, with :func:`_kumaraswamy_ref` given."""
     h, dh = kumaraswamy_h(th0, g)
@@ -104,7 +105,7 @@ def _kumaraswamy_terms(fam, th0, th1, g, h_ref, dh_ref):
     return lf, ls, df * dh, df, ds * dh, ds
 
 
-@register_jitable(cache=True, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def threshold_terms(fam, th0, th1, g, g_ref):
     """log F, log S at one threshold and their gradients in θ.
 
@@ -127,7 +128,7 @@ def threshold_terms(fam, th0, th1, g, g_ref):
     return lf, ls, -df / scale, -df * z, -ds / scale, -ds * z
 
 
-@register_jitable(cache=True, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def quantized_logp(fam, th0, th1, g, K, logp, dlogp):
     """Fill logp (K,) and dlogp (K, 2) = ∂ log p_k / ∂θ for one stimulus."""
     p_lf = _NEG_INF

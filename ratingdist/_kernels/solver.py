@@ -26,6 +26,7 @@ from .codes import (
     NORMAL,
 )
 from .gsd import betabinomial_logp, mixture_logp
+from .jit import INNER
 from .quantized import quantized_logp
 
 _INF = np.inf
@@ -54,7 +55,7 @@ POLISH_STEPS = 16
 EXPAND_RATIO = 1.1
 
 
-@register_jitable(cache=True, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def family_logp(fam, th0, th1, aux, K, logp, dlogp):
     """log p_k (K,) and ∂ log p_k/∂θ (K, 2) of family ``fam`` at θ = (th0, th1)."""
     if fam == GSD_BETABINOMIAL:
@@ -65,7 +66,7 @@ def family_logp(fam, th0, th1, aux, K, logp, dlogp):
         quantized_logp(fam, th0, th1, aux, K, logp, dlogp)
 
 
-@register_jitable(cache=True, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def nll_terms(fam, th0, th1, aux, c, K, logp, dlogp):
     """NLL = −Σ c_k log p_k, its gradient and the Fisher information (Σ c)·Σ p_k ∇ℓ_k ∇ℓ_kᵀ at θ.
 
@@ -99,7 +100,7 @@ def nll_terms(fam, th0, th1, aux, c, K, logp, dlogp):
     return f, g0, g1, n * h00, n * h01, n * h11
 
 
-@register_jitable(cache=True, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def _term_sizes(q, K, dlogp):
     """(Σ q_k |∂ℓ_k/∂θ0|, Σ q_k |∂ℓ_k/∂θ1|, max over observed k of |∂ℓ_k/∂θ0|, … θ1).
 
@@ -120,12 +121,12 @@ def _term_sizes(q, K, dlogp):
     return s0, s1, m0, m1
 
 
-@register_jitable(cache=True, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def _clip(x, lo, hi):
     return min(max(x, lo), hi)
 
 
-@register_jitable(cache=True, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def _trust_step(g0, g1, h00, h01, h11, u0, u1, free0, free1, radius):
     """Trust-region step on the free coordinates: the minimizer of gᵀd + ½dᵀHd subject to
     ‖(d0/u0, d1/u1)‖ ≤ radius (Moré–Sorensen: d = −(H + λD²)⁻¹g with the smallest λ ≥ 0 that
@@ -189,7 +190,7 @@ def _trust_step(g0, g1, h00, h01, h11, u0, u1, free0, free1, radius):
     return x0 * u0, x1 * u1, False
 
 
-@register_jitable(cache=True, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def _positive_definite(h00, h01, h11, free0, free1):
     """True where H is positive definite on the free coordinates."""
     if free0 and free1:
@@ -197,7 +198,7 @@ def _positive_definite(h00, h01, h11, free0, free1):
     return (h00 > 0.0 or not free0) and (h11 > 0.0 or not free1)
 
 
-@register_jitable(cache=True, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def _fd_step(th, m, lo, hi):
     """Forward-difference step for one coordinate: about 1e-6 in the observed log p_k, kept
     representable and inside the box (backward where the forward point would leave it)."""
@@ -208,7 +209,7 @@ def _fd_step(th, m, lo, hi):
     return h
 
 
-@register_jitable(cache=True, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def _hessian(fam, th0, th1, g0, g1, free0, free1, lo0, hi0, lo1, hi1, aux, q, K, logp, dlogp):
     """Observed Hessian of the per-rating NLL by forward differences of the analytic gradient,
     along the free coordinates only (the other entries are not needed and left 0).
@@ -236,7 +237,7 @@ def _hessian(fam, th0, th1, g0, g1, free0, free1, lo0, hi0, lo1, hi1, aux, q, K,
     return h00, h01, h11, True
 
 
-@register_jitable(cache=True, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def _snap(th, g, lo, hi, eps):
     """θ moved onto a bound within ``eps`` of it where the gradient points out of the box.
 
@@ -250,13 +251,13 @@ def _snap(th, g, lo, hi, eps):
     return th
 
 
-@register_jitable(cache=True, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def _free(th, g, lo, hi):
     """False where the coordinate sits on a bound with the gradient pointing out of the box."""
     return not ((th <= lo and g > 0.0) or (th >= hi and g < 0.0))
 
 
-@register_jitable(cache=True, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def _at_noise_floor(g0, g1, free0, free1, q, K, dlogp):
     """True where every free gradient component is cancellation noise: |ḡ_j| below 1e-11 of
     Σ_k q_k |∂ℓ_k/∂θ_j|, the sum of the magnitudes of its terms (scale-free)."""
@@ -266,7 +267,7 @@ def _at_noise_floor(g0, g1, free0, free1, q, K, dlogp):
     return ok0 and ok1
 
 
-@register_jitable(cache=True, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def _f_noise(fam, q, K, logp):
     """Rounding level of f̄ = −Σ q_k log p_k: 64 ulps of Σ q_k |log p_k| (each log p_k is
     relatively accurate), plus 64 ulps per rating for the GSD pieces, whose log p_k are sums of
@@ -280,7 +281,7 @@ def _f_noise(fam, q, K, logp):
     return 64.0 * 2.220446049250313e-16 * s
 
 
-@register_jitable(cache=True, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def _pulled_bound(th, d, lo, hi):
     """The bound that the step θ + d of one coordinate runs into, pulled in to
     EDGE_FRACTION of the way from θ (θ itself where that rounds onto the bound); ``lo`` or
@@ -297,13 +298,13 @@ def _pulled_bound(th, d, lo, hi):
     return lo, hi
 
 
-@register_jitable(cache=True, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def _predicted_decrease(d0, d1, g0, g1, h00, h01, h11):
     """Decrease −(gᵀd + ½ dᵀHd) of the quadratic model along the step d."""
     return -(g0 * d0 + g1 * d1) - 0.5 * (h00 * d0 * d0 + 2.0 * h01 * d0 * d1 + h11 * d1 * d1)
 
 
-@register_jitable(cache=True, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def _ulp_polish(fam, th0, th1, f, g0, g1, lo0, hi0, lo1, hi1, aux, q, K, logp, dlogp):
     """Where the solver stops without converging: move each coordinate by single ulps downhill
     (against its gradient, inside the box) while that lowers f̄, at most POLISH_STEPS times.
@@ -338,7 +339,29 @@ def _ulp_polish(fam, th0, th1, f, g0, g1, lo0, hi0, lo1, hi1, aux, q, K, logp, d
     return th0, th1, f
 
 
-@register_jitable(cache=True, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
+def _save_state(logp, dlogp, saved, K):
+    """Copy log p_k and ∂ log p_k/∂θ into the rows of ``saved`` (K, 3).
+
+    Element loops: a slice assignment would compile NumPy's shape-mismatch error message (string
+    formatting) into every solver.
+    """
+    for k in range(K):
+        saved[k, 0] = logp[k]
+        saved[k, 1] = dlogp[k, 0]
+        saved[k, 2] = dlogp[k, 1]
+
+
+@register_jitable(**INNER)
+def _restore_state(saved, logp, dlogp, K):
+    """Copy the rows of ``saved`` (K, 3) back into log p_k and ∂ log p_k/∂θ."""
+    for k in range(K):
+        logp[k] = saved[k, 0]
+        dlogp[k, 0] = saved[k, 1]
+        dlogp[k, 1] = saved[k, 2]
+
+
+@register_jitable(**INNER)
 def _unit0(fam, th1):
     """Natural unit of θ0 at θ: the scale for location-scale coordinates, else 1."""
     if fam == NORMAL or fam == LOGISTIC or fam == LOGIT_LOGISTIC:
@@ -346,7 +369,7 @@ def _unit0(fam, th1):
     return 1.0
 
 
-@register_jitable(cache=True, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def minimize_nll(fam, th0, th1, lo0, hi0, lo1, hi1, aux, c, K, maxit, logp, dlogp):
     """Projected Newton for the NLL −Σ c_k log p_k(θ) from θ = (th0, th1) inside the box [lo, hi].
 
@@ -497,16 +520,14 @@ def minimize_nll(fam, th0, th1, lo0, hi0, lo1, hi1, aux, c, K, maxit, logp, dlog
             # fraction-to-the-boundary rule of interior-point methods, Nocedal & Wright,
             # Numerical Optimization, 2nd ed., §19.2); the lower of the two points is kept
             if accepted:
-                saved[:, 0] = logp
-                saved[:, 1:] = dlogp
+                _save_state(logp, dlogp, saved, K)
             ef, eg0, eg1, eh00, eh01, eh11 = nll_terms(fam, e0, e1, aux, q, K, logp, dlogp)
             e_slope = g0 * (e0 - th0) + g1 * (e1 - th1)
             if ef < f and ef <= f + 1e-4 * e_slope and (not accepted or ef < nf):
                 n0, n1, nf, ng0, ng1, nh00, nh01, nh11 = e0, e1, ef, eg0, eg1, eh00, eh01, eh11
                 accepted = True
             elif accepted:
-                logp[:] = saved[:, 0]
-                dlogp[:] = saved[:, 1:]
+                _restore_state(saved, logp, dlogp, K)
         ahead = (expand and accepted and t == 1.0 and n0 == th0 + d0 and n1 == th1 + d1
                  and f - nf >= EXPAND_RATIO * _predicted_decrease(d0, d1, g0, g1, e00, e01, e11)
                  and f - nf > 1e-8 * abs(f))
@@ -524,12 +545,10 @@ def minimize_nll(fam, th0, th1, lo0, hi0, lo1, hi1, aux, c, K, maxit, logp, dlog
                 x1 = th1 + 2.0 * s * d1
                 if x0 < lo0 or x0 > hi0 or x1 < lo1 or x1 > hi1:
                     break
-                saved[:, 0] = logp
-                saved[:, 1:] = dlogp
+                _save_state(logp, dlogp, saved, K)
                 xf, xg0, xg1, xh00, xh01, xh11 = nll_terms(fam, x0, x1, aux, q, K, logp, dlogp)
                 if not xf < nf:
-                    logp[:] = saved[:, 0]
-                    dlogp[:] = saved[:, 1:]
+                    _restore_state(saved, logp, dlogp, K)
                     break
                 n0, n1, nf, ng0, ng1, nh00, nh01, nh11 = x0, x1, xf, xg0, xg1, xh00, xh01, xh11
                 s *= 2.0

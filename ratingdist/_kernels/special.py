@@ -28,6 +28,8 @@ import math
 import numba
 from numba.extending import register_jitable
 
+from .jit import INNER, KERNEL
+
 # ---------------------------------------------------------------------------------------------
 # constants
 # ---------------------------------------------------------------------------------------------
@@ -52,7 +54,7 @@ _DIGAMMA_ROOT_LO = 9.549995429965697e-17
 # ---------------------------------------------------------------------------------------------
 # elementary log-space helpers
 # ---------------------------------------------------------------------------------------------
-@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@numba.njit(**KERNEL)
 def log1mexp(x):
     r"""Stable ``log(1 - exp(x))`` for ``x <= 0``.
 
@@ -83,7 +85,7 @@ def log1mexp(x):
     return math.log1p(-math.exp(x))
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@numba.njit(**KERNEL)
 def logaddexp(a, b):
     """Stable ``log(exp(a) + exp(b))``.
 
@@ -104,7 +106,7 @@ def logaddexp(a, b):
     return a + math.log1p(math.exp(b - a))
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@numba.njit(**KERNEL)
 def logsubexp(a, b):
     """Stable ``log(exp(a) - exp(b))`` for ``a >= b``.
 
@@ -124,7 +126,7 @@ def logsubexp(a, b):
     return a + log1mexp(b - a)
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@numba.njit(**KERNEL)
 def log_expit(x):
     """Log of the logistic cdf, ``log(1 / (1 + e^{-x})) = -log1p(e^{-x})``, stable for all x.
 
@@ -145,7 +147,7 @@ def log_expit(x):
 # ---------------------------------------------------------------------------------------------
 # normal distribution
 # ---------------------------------------------------------------------------------------------
-@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@numba.njit(**KERNEL)
 def norm_logpdf(z):
     """Log density of the standard normal distribution, ``-z**2 / 2 - log(2π) / 2``.
 
@@ -156,7 +158,7 @@ def norm_logpdf(z):
     return -0.5 * z * z - HALF_LOG_2PI
 
 
-@register_jitable(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def _two_prod(u, v):
     """``(p, e)`` with ``p = fl(u v)`` and ``p + e = u v`` exactly (Dekker 1971, Veltkamp split;
     no FMA needed; valid for ``|u|, |v| < 1e300``)."""
@@ -170,7 +172,7 @@ def _two_prod(u, v):
     return p, ((uh * vh - p) + uh * vl + ul * vh) + ul * vl
 
 
-@register_jitable(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def _scaled_arg(z):
     """``(t, t_lo)`` with ``t + t_lo = |z|/√2`` to ~1e-32 relative, for ``|z| < 1e300``."""
     u = abs(z)
@@ -178,7 +180,7 @@ def _scaled_arg(z):
     return t, e + u * _SQRT1_2_LO
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@numba.njit(**KERNEL)
 def log_ndtr(z):
     r"""Log of the standard normal cdf, ``log Φ(z)``, accurate for all real z.
 
@@ -233,7 +235,7 @@ def log_ndtr(z):
     return -0.5 * z * z - math.log(-z) - HALF_LOG_2PI + math.log1p(s)
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@numba.njit(**KERNEL)
 def log_ndtr_pair(z):
     """``(log Φ(z), log Φ(−z))`` from one erfc evaluation where |z| ≤ 20 (the two values of
     :func:`log_ndtr` exactly: both use Q(|z|) = erfc(t + t_lo)/2); :func:`log_ndtr` twice
@@ -255,7 +257,7 @@ def log_ndtr_pair(z):
 # ---------------------------------------------------------------------------------------------
 # gamma-function family
 # ---------------------------------------------------------------------------------------------
-@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@numba.njit(**KERNEL)
 def digamma(x):
     r"""Digamma function ψ(x) = d log Γ(x)/dx for ``x > 0``.
 
@@ -331,7 +333,7 @@ def digamma(x):
     return math.log(x) - 0.5 / x - s - acc
 
 
-@register_jitable(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def _psi_diff(x0, x1, h):
     """``ψ(x1) - ψ(x0)`` with ``h = x1 - x0`` passed separately (each as exact as the caller has
     it); see :func:`digamma_diff`."""
@@ -361,7 +363,7 @@ def _psi_diff(x0, x1, h):
     return acc + lr + 0.5 * (h / x0) / x1 - s * t
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@numba.njit(**KERNEL)
 def digamma_diff(x, h):
     r"""``ψ(x + h) - ψ(x)`` for ``x > 0``, ``x + h > 0``, without cancellation when |h| << x.
 
@@ -389,7 +391,7 @@ def digamma_diff(x, h):
     return _psi_diff(x, x + h, h)
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@numba.njit(**KERNEL)
 def stirling_corr(x):
     r"""Remainder of Stirling's formula, ``δ(x) = log Γ(x) - (x - ½) log x + x - ½ log 2π``.
 
@@ -420,7 +422,7 @@ def stirling_corr(x):
     return s / x
 
 
-@register_jitable(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def _lgamma_ratio_big(a, b):
     """``log Γ(b) - log Γ(a + b)`` for ``b >= 10`` without cancellation (Stirling form).
 
@@ -435,7 +437,7 @@ def _lgamma_ratio_big(a, b):
     )
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@numba.njit(**KERNEL)
 def log_beta(a, b):
     r"""Log of the beta function, ``log B(a, b)`` for ``a, b > 0``, stable for large arguments.
 
@@ -476,7 +478,7 @@ def log_beta(a, b):
     )
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@numba.njit(**KERNEL)
 def rlog1(t):
     """``t - log1p(t)`` for ``t > -1``, without cancellation near ``t = 0``.
 
@@ -509,7 +511,7 @@ def rlog1(t):
 # ---------------------------------------------------------------------------------------------
 # regularized incomplete beta function in log space
 # ---------------------------------------------------------------------------------------------
-@register_jitable(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def _log_x1mx(x):
     """``(log x, log(1 - x))`` for ``0 < x < 1``, both from the exact x."""
     if x < 0.5:
@@ -517,7 +519,7 @@ def _log_x1mx(x):
     return math.log(x), math.log(1.0 - x)  # 1 - x is exact for x >= 1/2 (Sterbenz)
 
 
-@register_jitable(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def _lambda(x, y, a, b):
     """``λ = a - (a+b) x = (a+b) y - b`` (y = 1 - x) to full relative precision.
 
@@ -535,7 +537,7 @@ def _lambda(x, y, a, b):
     return ((p - b) + pe) + se * y
 
 
-@register_jitable(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def _kl_exponent(x, a, b, lx, ly):
     """``(E, λ)`` with ``E = a log(x₀/x) + b log(y₀/y) >= 0`` (x₀ = a/(a+b), y₀ = 1 - x₀,
     y = 1 - x) and ``λ = a - (a+b) x``, without cancellation near the mode (DiDonato & Morris
@@ -555,7 +557,7 @@ def _kl_exponent(x, a, b, lx, ly):
     return a * u + b * v, lam
 
 
-@register_jitable(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def _log_pref(x, a, b, div_by_a):
     """``log(x^a (1-x)^b / (c B(a, b)))`` with ``c = a`` (div_by_a) or ``c = b``, for 0 < x < 1.
 
@@ -611,7 +613,7 @@ def _log_pref(x, a, b, div_by_a):
     return r - math.lgamma(b + 1.0)
 
 
-@register_jitable(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def _asym(x, a, b):
     """Leading terms of Temme's uniform expansion, for huge a, b near the mode.
 
@@ -648,7 +650,7 @@ def _asym(x, a, b):
     return li, lj, di * wa, di * wb
 
 
-@register_jitable(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def _cf_value(x, y, a, b):
     """Continued fraction F with I_x(a, b) = x^a (1-x)^b / (a B(a, b)) · F; ``y = 1 - x``.
 
@@ -704,7 +706,7 @@ def _cf_value(x, y, a, b):
     return -math.log(f), k
 
 
-@register_jitable(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def _cf_grad(x, y, a, b, sa, sb):
     """Continued fraction F of :func:`_cf_value` and its log-derivatives in a and b.
 
@@ -809,7 +811,7 @@ SMALL_PARAM = 1e-3
 SMALL_PARAM_MAX_Y = 0.99
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@numba.njit(**KERNEL)
 def _log_complement_small(y, a, b):
     r"""``log J`` and its (a, b)-derivatives for ``J = 1 − I_x(a, b) = I_y(b, a)``, ``y = 1 − x``,
     for small a (≤ 1; all terms positive), where I is within ~a of 1.
@@ -863,7 +865,7 @@ def _log_complement_small(y, a, b):
 NO_CONSTANTS = (NAN, NAN, NAN, NAN, NAN, NAN, NAN)
 
 
-@register_jitable(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def betainc_constants(a, b, digammas):
     r"""The x-free terms of :func:`log_betainc_with_grad_psi` at (a, b), for callers that
     evaluate many x at one (a, b): ``(ψ(a), ψ(b), ψ(a + b), l_a, l_b, c_a, c_b)``, the digamma
@@ -910,7 +912,7 @@ def betainc_constants(a, b, digammas):
             m - math.lgamma(b + 1.0))
 
 
-@register_jitable(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def _log_pref_at(x, a, b, lx, ly, div_by_a, consts):
     """:func:`_log_pref` from ``log x, log(1 − x)`` and :func:`betainc_constants`, or
     computed in full where those are :data:`NO_CONSTANTS`."""
@@ -923,7 +925,7 @@ def _log_pref_at(x, a, b, lx, ly, div_by_a, consts):
     return a * (lx + la) + b * (ly + consts[4]) + c
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@numba.njit(**KERNEL)
 def log_betainc_both(x, a, b):
     """``(log I_x(a, b), log(1 - I_x(a, b)))`` at the cost of one continued fraction.
 
@@ -945,7 +947,7 @@ def log_betainc_both(x, a, b):
     return log_betainc_both_at(x, a, b, NO_CONSTANTS)
 
 
-@register_jitable(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def log_betainc_both_at(x, a, b, consts):
     """:func:`log_betainc_both` with the x-free terms :func:`betainc_constants` at (a, b)
     supplied (or :data:`NO_CONSTANTS`: computed at x); the same values up to rounding."""
@@ -977,7 +979,7 @@ def log_betainc_both_at(x, a, b, consts):
     return log1mexp(lj), lj
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@numba.njit(**KERNEL)
 def log_betainc(x, a, b):
     r"""Log of the regularized incomplete beta function, ``log I_x(a, b)``.
 
@@ -1034,7 +1036,7 @@ def log_betainc(x, a, b):
     return log_betainc_both(x, a, b)[0]
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@numba.njit(**KERNEL)
 def log_betaincc(x, a, b):
     """Log of the complement, ``log(1 - I_x(a, b)) = log I_{1-x}(b, a)``.
 
@@ -1044,7 +1046,7 @@ def log_betaincc(x, a, b):
     return log_betainc_both(x, a, b)[1]
 
 
-@register_jitable(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def _asym_grad(x, a, b):
     """:func:`_asym` in the output format of :func:`log_betainc_with_grad`."""
     li, lj, dia, dib = _asym(x, a, b)
@@ -1053,7 +1055,7 @@ def _asym_grad(x, a, b):
     return li, lj, dia * ei, dib * ei, -dia * ej, -dib * ej
 
 
-@register_jitable(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def log_betainc_with_grad_cached(x, a, b, p1, p2, q1, q2, consts):
     """:func:`log_betainc_with_grad` at several x for the same (a, b), sharing the x-free terms.
 
@@ -1120,7 +1122,7 @@ def log_betainc_with_grad_cached(x, a, b, p1, p2, q1, q2, consts):
     return li, lj, r * dja, r * djb, dja, djb, p1, p2, q1, q2
 
 
-@register_jitable(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@register_jitable(**INNER)
 def log_betainc_with_grad_psi(x, a, b, consts):
     """:func:`log_betainc_with_grad` with the x-free terms at (a, b) supplied.
 
@@ -1146,7 +1148,7 @@ def log_betainc_with_grad_psi(x, a, b, consts):
     return r[0], r[1], r[2], r[3], r[4], r[5]
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@numba.njit(**KERNEL)
 def log_betainc_with_grad(x, a, b):
     r"""Values and (a, b)-derivatives of ``log I_x(a, b)`` and ``log(1 - I_x(a, b))``.
 
@@ -1193,7 +1195,7 @@ def log_betainc_with_grad(x, a, b):
     return r[0], r[1], r[2], r[3], r[4], r[5]
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@numba.njit(**KERNEL)
 def log_betainc_grad(x, a, b):
     """``(∂ log I/∂a, ∂ log I/∂b, ∂ log(1 - I)/∂a, ∂ log(1 - I)/∂b)`` of I = I_x(a, b).
 
@@ -1204,7 +1206,7 @@ def log_betainc_grad(x, a, b):
     return r[2], r[3], r[4], r[5]
 
 
-@numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
+@numba.njit(**KERNEL)
 def betainc_grad(x, a, b):
     """``(∂I/∂a, ∂I/∂b)`` of the regularized incomplete beta function I = I_x(a, b).
 

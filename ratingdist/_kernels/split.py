@@ -12,12 +12,13 @@ import numba as nb
 import numpy as np
 
 from .bootstrap import _GAMMA, _mix
+from .jit import KERNEL
 from .rows import run_rows
 
 _TO_UNIT = 2.0**-53
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def _split_rows(start, stop, counts, size, key, repeat, train):
     K = counts.shape[1]
     stream_key = _mix(key ^ _mix(np.uint64(repeat) * _GAMMA + _GAMMA))

@@ -30,6 +30,7 @@ import numba as nb
 import numpy as np
 
 from .codes import NORMAL
+from .jit import KERNEL
 from .joint import _INF, _NEG_INF
 from .special import log_expit, log_ndtr, logaddexp, logsubexp, norm_logpdf
 
@@ -43,7 +44,7 @@ CHUNK = 4096
 STEP_MAX = 1.0
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def _log_cdf(fam, z):
     """log F(z) of the standard latent (−inf at z = −inf, 0 at +inf)."""
     if fam == NORMAL:
@@ -51,7 +52,7 @@ def _log_cdf(fam, z):
     return log_expit(z)
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def _log_density(fam, z):
     """(log f(z), ψ = f′/f) of the standard latent at a finite z."""
     if fam == NORMAL:
@@ -61,7 +62,7 @@ def _log_density(fam, z):
     return lf + ls, math.exp(ls) - math.exp(lf)
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def rating_terms(fam, m, ls, k, tau, lam, lapse, K, out):
     """NLL of one rating in category k (0-based) and into ``out``: g_m, g_ls, H_mm, H_mls,
     H_lsls, g_λ, H_λλ, H_λm, H_λls (the λ entries 0 unless ``lapse``).
@@ -129,7 +130,7 @@ def rating_terms(fam, m, ls, k, tau, lam, lapse, K, out):
     return -lp
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def _block_eval(fam, loc, lsc, other_loc, other_lsc, idx, lo_r, hi_r, peer, rating, tau, lam,
                 lapse, K, scale_free, kappa, center, out, g, H):
     """NLL of one block's ratings with gradient g and Hessian H in (location, log scale)."""
@@ -164,7 +165,7 @@ def _block_eval(fam, loc, lsc, other_loc, other_lsc, idx, lo_r, hi_r, peer, rati
     return f
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def _block_newton(fam, x, other_loc, other_lsc, idx, lo_r, hi_r, peer, rating, tau, lam, lapse,
                   K, scale_free, kappa, center, lo, hi, out):
     """Projected damped Newton on one block x = (location, log scale) in the box [lo, hi]."""
@@ -239,7 +240,7 @@ def _block_newton(fam, x, other_loc, other_lsc, idx, lo_r, hi_r, peer, rating, t
     return f
 
 
-@nb.njit(cache=True, parallel=True, error_model="numpy")
+@nb.njit(cache=True, parallel=True, error_model="numpy", no_cfunc_wrapper=True)
 def block_pass(fam, loc, lsc, other_loc, other_lsc, ptr, idx, peer, rating, tau, lam, lapse, K,
                scale_free, kappa, center, lo, hi):
     """Minimize every block (location ``loc``, log scale ``lsc``) at the others fixed; blocks
@@ -261,7 +262,7 @@ def block_pass(fam, loc, lsc, other_loc, other_lsc, ptr, idx, peer, rating, tau,
             lsc[b] = x[1]
 
 
-@nb.njit(cache=True, parallel=True, error_model="numpy")
+@nb.njit(cache=True, parallel=True, error_model="numpy", no_cfunc_wrapper=True)
 def rating_derivatives(fam, psi, rho, dlt, nu, j, i, rating, tau, lam, lapse, K):
     """Per rating: NLL, a = σ²/s², and the derivatives of :func:`rating_terms` (n, 10)."""
     n = j.size
@@ -281,7 +282,7 @@ def rating_derivatives(fam, psi, rho, dlt, nu, j, i, rating, tau, lam, lapse, K)
     return res
 
 
-@nb.njit(cache=True, parallel=True, error_model="numpy")
+@nb.njit(cache=True, parallel=True, error_model="numpy", no_cfunc_wrapper=True)
 def log_prob(fam, m, s, rating, tau, lam, K):
     """log p of each rating (category ``rating`` 1..K) at location m and scale s."""
     n = m.size
