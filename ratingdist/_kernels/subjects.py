@@ -12,11 +12,13 @@ follow by the chain rule with a = σ²/s², b = υ²/s² = 1 − a:
 
     ∂ log s/∂ρ = a, ∂ log s/∂ν = b, ∂² log s/∂ρ² = ∂² log s/∂ν² = −∂² log s/∂ρ∂ν = 2ab.
 
-:func:`block_pass` minimizes every stimulus' (or every subject's) block at the other blocks
-fixed (projected damped Newton, in parallel over blocks; each block reads only its own
-ratings through a CSR index, so the result does not depend on the number of threads).
-:func:`rating_derivatives` returns the per-rating NLLs and derivatives from which the caller
-sums gradients and the observed information in a fixed order.
+:func:`block_sums` gives every stimulus' (or every subject's) NLL, gradient and Hessian in
+its block (and, for the convergence test, the per-rating derivatives that
+:func:`gather_sums` sums by the other side); :func:`block_step` takes one projected damped
+Newton step on every block at the other blocks fixed. Both run in parallel over blocks, each
+block reading only its own ratings through a CSR index and summing in a fixed order, so the
+results do not depend on the number of threads. :func:`rating_derivatives` returns the
+per-rating NLLs and derivatives from which the caller sums the observed information.
 
 References
 ----------

@@ -59,6 +59,8 @@ SCREEN_TOL = 1e-1
 #: Studies with more ratings screen the starts on a subsample of about this many (every
 #: ⌈N/SCREEN_RATINGS⌉-th stimulus, all subjects).
 SCREEN_RATINGS = 200_000
+#: Newton steps on the stimuli left out of the screening before the polish.
+PREFIT_STEPS = 5
 #: Above this many parameters the standard errors come from the 2×2 blocks alone.
 DENSE_MAX = 3000
 _FAMILIES = {"normal": NORMAL, "logistic": LOGISTIC}
@@ -172,12 +174,20 @@ def fit(
 
     Block-coordinate Newton: a damped Newton step on every stimulus block (ψ_j, log σ_j) in
     parallel at the subjects fixed, then on every subject block (Δ_i, log υ_i), then on the
-    shared parameters (λ, a common log υ); these sweeps are a fixed-point iteration, sped up
-    by safeguarded Anderson acceleration (:mod:`ratingdist.subjects._anderson`), until the full
-    gradient of the objective is below ``tol`` in every free coordinate; then Δ is re-centred
-    to mean 0 (ψ shifted by the same amount). Each block
-    reads its own ratings only (CSR index by stimulus and by subject) and sums in a fixed order,
-    so results do not depend on the number of threads.
+    shared parameters (λ: a projected Newton step, damped where it would raise the NLL, see
+    :func:`_lapse_step`; a common log υ: Newton with backtracking); these sweeps are a
+    fixed-point iteration, sped up by safeguarded Anderson acceleration
+    (:mod:`ratingdist.subjects._anderson`; the accelerated point is kept where its objective is
+    below that after the block steps), until the full gradient of the objective is below
+    ``tol`` in every free coordinate; then Δ is re-centred to mean 0 (ψ shifted by the same
+    amount). Each block reads its own ratings only (CSR index by stimulus and by subject) and
+    sums in a fixed order, so results do not depend on the number of threads. A sweep passes
+    over the ratings about four times (:func:`~ratingdist._kernels.subjects.block_step` on
+    both sides with the subjects' sums, then one pass by stimulus for the objective and the
+    full gradient, whose stimulus sums start the next sweep) and allocates nothing per rating
+    beyond two float arrays. Six starts (three splits of the scale, two lapse rates) are
+    screened to SCREEN_TOL, on every ⌈N/SCREEN_RATINGS⌉-th stimulus with all subjects where
+    N > SCREEN_RATINGS, and the best is polished on all ratings.
 
     Parameters
     ----------
@@ -246,7 +256,7 @@ def fit(
     # log scales, not their level), and a lapse can take the stray ratings or leave them to
     # wide scales. Every start is screened with a loose tolerance, on every STRIDE-th
     # stimulus (all subjects) where the study has more than SCREEN_RATINGS ratings; the best
-    # is polished on all ratings.
+    # is polished on all ratings (after PREFIT_STEPS Newton steps on the stimuli left out).
     splits = ((0.5, 0.5), (0.95, 0.3), (0.3, 0.95)) if ambiguity else ((0.0, 1.0),)
     starts = []
     for share_j, share_i in splits:
@@ -283,6 +293,8 @@ def fit(
         put(prob, best[0], mean_j)
         prob.psi[::stride], prob.rho[::stride] = best[1], best[2]
         prob.dlt[:], prob.nu[:], prob.lam = best[3], best[4], best[5]
+        if stride > 1:
+            prob.prefit_stimuli(PREFIT_STEPS)
     converged, used, max_grad, (nll, obj) = prob.descend(tol, max_sweeps)
     sweeps += used
     psi, rho, dlt, nu, lam = prob.psi, prob.rho, prob.dlt, prob.nu, prob.lam
@@ -449,6 +461,16 @@ class _Problem:
                         self.use_lapse, self.K, not self.common, self.stats_i, self.empty,
                         self.empty)
         return self.stats_j, self.stats_i
+
+    def prefit_stimuli(self, steps: int) -> None:
+        """``steps`` Newton steps on every stimulus block at the subjects and λ fixed (each
+        step starts from the sums at the previous one's accepted point)."""
+        self.evaluate()
+        for _ in range(steps):
+            kern.block_step(self.fam, self.psi, self.rho, self.dlt, np.exp(2.0 * self.nu),
+                            self.ptr_j, self.idx_j, self.i_s, self.r_s, self.tau, self.lam,
+                            self.use_lapse, self.K, self.ambiguity, self.kappa, self.center(),
+                            *self.psi_box, self.stats_j)
 
     def sweep(self) -> tuple[float, float]:
         """Newton steps on all stimulus blocks (from ``stats_j`` at the current point), then on
