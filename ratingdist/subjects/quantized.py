@@ -83,7 +83,8 @@ class QuantizedSubjectModel:
     n_params, aic, bic : free parameters (ψ, σ, Δ less one for mean Δ = 0, υ, λ) and
         2·n_params + 2·nll, ln(N)·n_params + 2·nll.
     converged, max_grad, n_sweeps : the stopping rule: max |∂objective/∂θ| over all free
-        parameters (those on a bound excluded when the gradient points outwards).
+        parameters (those on a bound excluded when the gradient points outwards); the sweeps
+        of all starts (those screened on a subsample of the stimuli included).
     lapse : float  (0 without a lapse)
     standard_errors : ``"observed information"`` (the inverse of the full observed Hessian of
         the objective, constrained to mean Δ = 0, times N/(N − n_params), the degrees-of-freedom
@@ -254,7 +255,7 @@ def fit(
     # The objective has several local minima: the total scale s_ij² = σ_j² + υ_i² can sit
     # mostly on the stimuli or mostly on the subjects (the priors fix only the spread of the
     # log scales, not their level), and a lapse can take the stray ratings or leave them to
-    # wide scales. Every start is screened with a loose tolerance, on every STRIDE-th
+    # wide scales. Every start is screened with a loose tolerance, on every ⌈N/SCREEN_RATINGS⌉-th
     # stimulus (all subjects) where the study has more than SCREEN_RATINGS ratings; the best
     # is polished on all ratings (after PREFIT_STEPS Newton steps on the stimuli left out).
     splits = ((0.5, 0.5), (0.95, 0.3), (0.3, 0.95)) if ambiguity else ((0.0, 1.0),)
