@@ -262,3 +262,72 @@ def test_anderson_solves_a_linear_fixed_point():
     for _ in range(8):
         y = A @ y + b
     assert np.max(np.abs(y - fixed)) > 1e-2
+
+
+@pytest.mark.parametrize("fam", [0, 1])
+def test_block_sums_equal_numpy_reference(fam):
+    """The fused per-block sums and the by-subject gather equal the per-rating derivatives
+    summed with numpy (the chain rule of the kernels' module docstring)."""
+    from ratingdist._kernels import subjects as kern
+
+    rng = np.random.default_rng(8)
+    J, I, N, K = 40, 25, 600, 5
+    cells = rng.choice(J * I, N, replace=False)
+    j, i = np.sort(cells) // I, np.sort(cells) % I
+    r = rng.integers(1, K + 1, N)
+    psi, rho = rng.uniform(1, 5, J), rng.normal(-1, 0.5, J)
+    dlt, nu = rng.normal(0, 0.4, I), rng.normal(-0.7, 0.4, I)
+    tau, lam = np.arange(1, K, dtype=np.float64) + 0.5, 0.02
+    d = kern.rating_derivatives(fam, psi, rho, dlt, nu, j, i, r, tau, lam, True, K)
+    a = d[:, 1]
+    ptr_j = np.concatenate([[0], np.cumsum(np.bincount(j, minlength=J))])
+    order_i = np.argsort(i, kind="stable")
+    ptr_i = np.concatenate([[0], np.cumsum(np.bincount(i, minlength=I))])
+    st_j, st_i = np.zeros((J, 8)), np.zeros((I, 8))
+    gm, gl, sums = np.empty(N), np.empty(N), np.zeros((I, 2))
+    kern.block_sums(fam, psi, rho, dlt, np.exp(2 * nu), ptr_j, np.arange(N), i, r, tau, lam,
+                    True, K, True, st_j, gm, gl)
+    kern.gather_sums(ptr_i, order_i, gm, gl, sums)
+    kern.block_sums(fam, dlt, nu, psi, np.exp(2 * rho), ptr_i, order_i, j, r, tau, lam, True,
+                    K, True, st_i, np.zeros(0), np.zeros(0))
+    for st, idx, n, w in ((st_j, j, J, a), (st_i, i, I, 1 - a)):
+        ref = [d[:, 0], d[:, 2], d[:, 3] * w, d[:, 4], d[:, 5] * w,
+               d[:, 6] * w * w + d[:, 3] * 2 * a * (1 - a), d[:, 7], d[:, 8]]
+        for c, col in enumerate(ref):
+            np.testing.assert_allclose(st[:, c], np.bincount(idx, weights=col, minlength=n),
+                                       rtol=1e-12, atol=1e-10)
+    np.testing.assert_allclose(sums[:, 0], np.bincount(i, weights=d[:, 2], minlength=I),
+                               rtol=1e-12, atol=1e-10)
+    np.testing.assert_allclose(sums[:, 1], np.bincount(i, weights=d[:, 3] * (1 - a),
+                                                       minlength=I), rtol=1e-12, atol=1e-10)
+
+
+def test_lapse_step_lowers_the_nll():
+    """The damped Newton step on λ never raises −Σ log((1 − λ)D + λ/K) and both steps stay in
+    the box."""
+    rng = np.random.default_rng(2)
+    K = 5
+
+    def f(x, D):
+        return -np.sum(np.log((1 - x) * D + x / K))
+
+    for _ in range(200):
+        D = rng.uniform(0.001, 1, 50) ** rng.uniform(0.2, 4)
+        lam = rng.uniform(0, q.LAPSE_MAX)
+        p = (1 - lam) * D + lam / K
+        v = (1 / K - D) / p
+        full, safe = q._lapse_step(lam, float(-np.sum(v)), float(np.sum(v * v)))
+        assert 0 <= safe <= q.LAPSE_MAX and 0 <= full <= q.LAPSE_MAX
+        assert f(safe, D) <= f(lam, D) + 1e-12 * abs(f(lam, D))
+
+
+def test_subsample_screening_reaches_the_same_optimum(monkeypatch):
+    """Screening the starts on every 3rd stimulus (SCREEN_RATINGS below N) polishes to the
+    optimum that screening on all ratings reaches."""
+    ratings, _ = _synthetic(90, 20, seed=11, fraction=0.6)
+    full = rd.subjects.fit(ratings)
+    monkeypatch.setattr(q, "SCREEN_RATINGS", ratings.n_ratings // 3 + 1)
+    sub = rd.subjects.fit(ratings)
+    assert full.converged and sub.converged
+    assert abs(sub.objective - full.objective) < 1e-6
+    np.testing.assert_allclose(sub.stimuli["psi"], full.stimuli["psi"], atol=1e-5)

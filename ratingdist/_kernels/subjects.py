@@ -12,11 +12,13 @@ follow by the chain rule with a = σ²/s², b = υ²/s² = 1 − a:
 
     ∂ log s/∂ρ = a, ∂ log s/∂ν = b, ∂² log s/∂ρ² = ∂² log s/∂ν² = −∂² log s/∂ρ∂ν = 2ab.
 
-:func:`block_pass` minimizes every stimulus' (or every subject's) block at the other blocks
-fixed (projected damped Newton, in parallel over blocks; each block reads only its own
-ratings through a CSR index, so the result does not depend on the number of threads).
-:func:`rating_derivatives` returns the per-rating NLLs and derivatives from which the caller
-sums gradients and the observed information in a fixed order.
+:func:`block_sums` gives every stimulus' (or every subject's) NLL, gradient and Hessian in
+its block (and, for the convergence test, the per-rating derivatives that
+:func:`gather_sums` sums by the other side); :func:`block_step` takes one projected damped
+Newton step on every block at the other blocks fixed. Both run in parallel over blocks, each
+block reading only its own ratings through a CSR index and summing in a fixed order, so the
+results do not depend on the number of threads. :func:`rating_derivatives` returns the
+per-rating NLLs and derivatives from which the caller sums the observed information.
 
 References
 ----------
@@ -32,7 +34,7 @@ import numpy as np
 from .codes import NORMAL
 from .jit import KERNEL
 from .joint import _INF, _NEG_INF
-from .special import log_expit, log_ndtr, logaddexp, logsubexp, norm_logpdf
+from .special import _scaled_arg, log_expit, log_ndtr, logaddexp, logsubexp, norm_logpdf
 
 #: Damped-Newton iterations per block and pass (one: the sweeps are accelerated instead).
 BLOCK_ITER = 1
@@ -40,6 +42,10 @@ BLOCK_ITER = 1
 BLOCK_GTOL = 1e-11
 #: Ratings per work item of the per-rating kernels.
 CHUNK = 4096
+#: Ratings whose nearer interval end has |z| ≤ LINEAR_MAX_Z are evaluated in linear space
+#: (:func:`rating_terms`).
+LINEAR_MAX_Z = 10.0
+INV_SQRT_2PI = 0.3989422804014327
 #: Largest step of a block coordinate (scale units for locations, e-folds for log scales).
 STEP_MAX = 1.0
 
@@ -63,6 +69,29 @@ def _log_density(fam, z):
 
 
 @nb.njit(**KERNEL)
+def _tail(fam, z):
+    """F(z) of the standard latent for z ≤ 0 (the lower tail, to a few ulp; 0 at −inf)."""
+    if z == _NEG_INF:
+        return 0.0
+    if fam == NORMAL:
+        t, tl = _scaled_arg(z)
+        return 0.5 * math.erfc(t) * (1.0 - 2.0 * t * tl)
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+@nb.njit(**KERNEL)
+def _density(fam, z):
+    """(f(z), ψ = f′/f) of the standard latent at a finite z."""
+    if fam == NORMAL:
+        return math.exp(-0.5 * z * z) * INV_SQRT_2PI, -z
+    e = math.exp(-abs(z))
+    c = 1.0 / (1.0 + e)
+    # F = c, S = e·c for z ≥ 0 (the reverse below): ψ = S − F
+    return e * c * c, (e * c - c) if z >= 0.0 else (c - e * c)
+
+
+@nb.njit(**KERNEL)
 def rating_terms(fam, m, ls, k, tau, lam, lapse, K, out):
     """NLL of one rating in category k (0-based) and into ``out``: g_m, g_ls, H_mm, H_mls,
     H_lsls, g_λ, H_λλ, H_λm, H_λls (the λ entries 0 unless ``lapse``).
@@ -71,26 +100,64 @@ def rating_terms(fam, m, ls, k, tau, lam, lapse, K, out):
     thresholds around category k enter. With v = ∇p/p and W = ∇²p/p, ∇(−log p) = −v and
     ∇²(−log p) = −(W − v vᵀ); the derivatives of F at a threshold are those of the module
     :mod:`joint`.
+
+    The interval probability D = F(z_up) − F(z_lo) is taken from the side of its smaller
+    tail (F symmetric: with z_up + z_lo > 0 as S(z_lo) − S(z_up)), so that both ends are
+    lower-tail values F(b) ≤ F(a), b ≤ a, b ≤ 0. Where |a| ≤ LINEAR_MAX_Z and the two tails do
+    not cancel (D ≥ F(a)/16) it is formed in linear space, D = F(a) − F(b) or, for a > 0,
+    D = 1 − F(b) − F(−a) with log p = log1p(−(1 − p)) when 1 − p < ½, so that log p keeps
+    its relative accuracy for p near 1; elsewhere (far tails, cancellation) in log space
+    (log Φ of :func:`~ratingdist._kernels.special.log_ndtr`, logsubexp). Both agree with
+    :func:`joint.cell_nll` to ~1e-15 relative.
     """
-    sig = math.exp(ls)
+    return _terms(fam, m, math.exp(ls), k, tau, lam, lapse, K, out)
+
+
+@nb.njit(**KERNEL)
+def _terms(fam, m, sig, k, tau, lam, lapse, K, out):
+    """:func:`rating_terms` at the scale s = ``sig`` itself."""
     z_up = (tau[k] - m) / sig if k < K - 1 else _INF
     z_lo = (tau[k - 1] - m) / sig if k > 0 else _NEG_INF
-    # F(z_up) − F(z_lo) from the lower tails, or S(z_lo) − S(z_up) from the upper ones: the
-    # smaller of F(z_up) and S(z_lo) (F symmetric: z_up + z_lo ≤ 0), so that nothing cancels
     if z_up + z_lo <= 0.0:
-        lD = logsubexp(_log_cdf(fam, z_up), _log_cdf(fam, z_lo))
+        a_end, b_end = z_up, z_lo
     else:
-        lD = logsubexp(_log_cdf(fam, -z_lo), _log_cdf(fam, -z_up))
+        a_end, b_end = -z_lo, -z_up
+    lin = False
+    D = 0.0
+    lD = 0.0
+    lp = 0.0
+    p = 0.0
+    if abs(a_end) <= LINEAR_MAX_Z:
+        fb = _tail(fam, b_end)
+        if a_end <= 0.0:
+            fa = _tail(fam, a_end)
+            D = fa - fb
+            lin = D >= 0.0625 * fa
+            comp = 1.0 - D
+        else:
+            comp = fb + _tail(fam, -a_end)
+            D = 1.0 - comp
+            lin = True
+        if lin:
+            if lapse:
+                p = (1.0 - lam) * D + lam / K
+                comp = (1.0 - lam) * comp + lam * (K - 1.0) / K
+            else:
+                p = D
+            lp = math.log1p(-comp) if comp < 0.5 else math.log(p)
     log1ml = math.log1p(-lam)
-    if lapse:
-        loglk = math.log(lam / K) if lam > 0.0 else _NEG_INF
-        lp = logaddexp(log1ml + lD, loglk)
-    else:
-        lp = lD
+    if not lin:
+        lD = logsubexp(_log_cdf(fam, a_end), _log_cdf(fam, b_end))
+        if lapse:
+            loglk = math.log(lam / K) if lam > 0.0 else _NEG_INF
+            lp = logaddexp(log1ml + lD, loglk)
+        else:
+            lp = lD
     for c in range(9):
         out[c] = 0.0
     if not lp > _NEG_INF:
         return _INF
+    inv_p = (1.0 - lam) / p if lin else 0.0
     v0 = 0.0
     v1 = 0.0
     w00 = 0.0
@@ -105,8 +172,12 @@ def rating_terms(fam, m, ls, k, tau, lam, lapse, K, out):
             if k <= 0:
                 continue
             z = z_lo
-        ld, psi = _log_density(fam, z)
-        e = math.exp(log1ml + ld - lp)
+        if lin:
+            fz, psi = _density(fam, z)
+            e = fz * inv_p
+        else:
+            ld, psi = _log_density(fam, z)
+            e = math.exp(log1ml + ld - lp)
         if side == 1:
             e = -e
         if e == 0.0:
@@ -122,7 +193,10 @@ def rating_terms(fam, m, ls, k, tau, lam, lapse, K, out):
     out[3] = v0 * v1 - w01
     out[4] = v1 * v1 - w11
     if lapse:
-        vl = math.exp(-math.log(K) - lp) - math.exp(lD - lp)
+        if lin:
+            vl = (1.0 / K - D) / p
+        else:
+            vl = math.exp(-math.log(K) - lp) - math.exp(lD - lp)
         out[5] = -vl
         out[6] = vl * vl
         out[7] = v0 / (1.0 - lam) + vl * v0
@@ -131,50 +205,69 @@ def rating_terms(fam, m, ls, k, tau, lam, lapse, K, out):
 
 
 @nb.njit(**KERNEL)
-def _block_eval(fam, loc, lsc, other_loc, other_lsc, idx, lo_r, hi_r, peer, rating, tau, lam,
-                lapse, K, scale_free, kappa, center, out, g, H):
-    """NLL of one block's ratings with gradient g and Hessian H in (location, log scale)."""
-    f = 0.0
-    g[0] = 0.0
-    g[1] = 0.0
-    H[0, 0] = 0.0
-    H[0, 1] = 0.0
-    H[1, 1] = 0.0
+def _block_eval(fam, loc, lsc, other_loc, other_var, idx, lo_r, hi_r, peer, rating, tau, lam,
+                lapse, K, scale_free, out, st, gm, gl):
+    """Sums over one block's ratings at its (location, log scale) = (loc, lsc) into
+    ``st``: NLL, g_loc, g_lsc, H_loc,loc, H_loc,lsc, H_lsc,lsc, g_λ, H_λλ (the prior
+    excluded). If ``gm`` is not empty, rating t's ∂/∂m and b·∂/∂log s (b = 1 − a, the other
+    side's share of the scale) go to gm[t], gl[t]."""
+    for c in range(8):
+        st[c] = 0.0
     s2o = math.exp(2.0 * lsc)
+    write = gm.size > 0
     for r in range(lo_r, hi_r):
         t = idx[r]
         p = peer[t]
-        m = loc + other_loc[p]
-        s2 = s2o + math.exp(2.0 * other_lsc[p])
-        ls = 0.5 * math.log(s2)
+        s2 = s2o + other_var[p]
         a = s2o / s2
-        fr = rating_terms(fam, m, ls, rating[t] - 1, tau, lam, lapse, K, out)
-        f += fr
-        g[0] += out[0]
-        H[0, 0] += out[2]
+        st[0] += _terms(fam, loc + other_loc[p], math.sqrt(s2), rating[t] - 1, tau, lam, lapse,
+                        K, out)
+        st[1] += out[0]
+        st[3] += out[2]
         if scale_free:
-            g[1] += out[1] * a
-            H[0, 1] += out[3] * a
-            H[1, 1] += out[4] * a * a + out[1] * 2.0 * a * (1.0 - a)
-    if scale_free and kappa > 0.0:
-        d = lsc - center
-        f += 0.5 * kappa * d * d
-        g[1] += kappa * d
-        H[1, 1] += kappa
+            st[2] += out[1] * a
+            st[4] += out[3] * a
+            st[5] += out[4] * a * a + out[1] * 2.0 * a * (1.0 - a)
+        if lapse:
+            st[6] += out[5]
+            st[7] += out[6]
+        if write:
+            gm[t] = out[0]
+            gl[t] = out[1] * (1.0 - a)
+
+
+@nb.njit(**KERNEL)
+def _with_prior(st, lsc, scale_free, kappa, center, g, H):
+    """Objective of a block (NLL + κ/2·(lsc − center)²) with its gradient g and Hessian H."""
+    g[0] = st[1]
+    H[0, 0] = st[3]
+    g[1] = 0.0
+    H[0, 1] = 0.0
+    H[1, 1] = 0.0
+    f = st[0]
+    if scale_free:
+        g[1] = st[2]
+        H[0, 1] = st[4]
+        H[1, 1] = st[5]
+        if kappa > 0.0:
+            d = lsc - center
+            f += 0.5 * kappa * d * d
+            g[1] += kappa * d
+            H[1, 1] += kappa
     H[1, 0] = H[0, 1]
     return f
 
 
 @nb.njit(**KERNEL)
-def _block_newton(fam, x, other_loc, other_lsc, idx, lo_r, hi_r, peer, rating, tau, lam, lapse,
-                  K, scale_free, kappa, center, lo, hi, out):
-    """Projected damped Newton on one block x = (location, log scale) in the box [lo, hi]."""
+def _block_newton(fam, x, other_loc, other_var, idx, lo_r, hi_r, peer, rating, tau, lam, lapse,
+                  K, scale_free, kappa, center, lo, hi, out, st):
+    """Projected damped Newton on one block x = (location, log scale) in the box [lo, hi],
+    from its sums ``st`` at x (:func:`_block_eval`); ``st`` ends at the accepted point."""
     g = np.zeros(2)
     H = np.zeros((2, 2))
-    gt = np.zeros(2)
-    Ht = np.zeros((2, 2))
-    f = _block_eval(fam, x[0], x[1], other_loc, other_lsc, idx, lo_r, hi_r, peer, rating, tau,
-                    lam, lapse, K, scale_free, kappa, center, out, g, H)
+    stt = np.zeros(8)
+    empty = np.zeros(0)
+    f = _with_prior(st, x[1], scale_free, kappa, center, g, H)
     n = 2 if scale_free else 1
     d = np.zeros(2)
     xt = np.zeros(2)
@@ -210,6 +303,7 @@ def _block_newton(fam, x, other_loc, other_lsc, idx, lo_r, hi_r, peer, rating, t
             d[1] *= STEP_MAX / big
         step = 1.0
         accepted = False
+        ft = f
         for _h in range(40):
             for c in range(2):  # a coordinate outside its box (after a shift) stays there
                 xt[c] = x[c] + step * d[c]
@@ -217,9 +311,9 @@ def _block_newton(fam, x, other_loc, other_lsc, idx, lo_r, hi_r, peer, rating, t
                     xt[c] = max(xt[c], min(lo[c], x[c]))
                 elif d[c] > 0.0:
                     xt[c] = min(xt[c], max(hi[c], x[c]))
-            ft = _block_eval(fam, xt[0], xt[1], other_loc, other_lsc, idx, lo_r, hi_r, peer,
-                             rating, tau, lam, lapse, K, scale_free, kappa, center,
-                             out, gt, Ht)
+            _block_eval(fam, xt[0], xt[1], other_loc, other_var, idx, lo_r, hi_r, peer, rating,
+                        tau, lam, lapse, K, scale_free, out, stt, empty, empty)
+            ft = _with_prior(stt, xt[1], scale_free, kappa, center, g, H)
             if ft <= f:
                 accepted = True
                 break
@@ -231,35 +325,60 @@ def _block_newton(fam, x, other_loc, other_lsc, idx, lo_r, hi_r, peer, rating, t
         x[1] = xt[1]
         decrease = f - ft
         f = ft
-        for c in range(2):
-            g[c] = gt[c]
-            for e in range(2):
-                H[c, e] = Ht[c, e]
+        for c in range(8):
+            st[c] = stt[c]
         if moved < 1e-15 or decrease <= 1e-16 * (1.0 + abs(f)):
             break
     return f
 
 
 @nb.njit(cache=True, parallel=True, error_model="numpy", no_cfunc_wrapper=True)
-def block_pass(fam, loc, lsc, other_loc, other_lsc, ptr, idx, peer, rating, tau, lam, lapse, K,
-               scale_free, kappa, center, lo, hi):
-    """Minimize every block (location ``loc``, log scale ``lsc``) at the others fixed; blocks
-    are stimuli or subjects (a log scale of −inf: no scale of its own), their ratings
-    ``idx[ptr[b]:ptr[b+1]]``, the other side's index of rating t ``peer[t]``. Updates loc/lsc
-    in place."""
-    nb_ = ptr.size - 1
-    for b in nb.prange(nb_):
+def block_sums(fam, loc, lsc, other_loc, other_var, ptr, idx, peer, rating, tau, lam, lapse, K,
+               scale_free, stats, gm, gl):
+    """Per-block sums of :func:`_block_eval` into ``stats`` (n_blocks, 8) for the blocks
+    (location ``loc``, log scale ``lsc``; a log scale of −inf: no scale of its own) with
+    ratings ``idx[ptr[b]:ptr[b+1]]``, ``peer[t]`` the other side's index of rating t and
+    ``other_var`` its variances exp(2·log scale); with non-empty ``gm``, ``gl`` also the
+    per-rating derivatives that :func:`gather_sums` sums for the other side."""
+    for b in nb.prange(ptr.size - 1):
+        out = np.zeros(9)
+        _block_eval(fam, loc[b], lsc[b], other_loc, other_var, idx, ptr[b], ptr[b + 1], peer,
+                    rating, tau, lam, lapse, K, scale_free, out, stats[b], gm, gl)
+
+
+@nb.njit(cache=True, parallel=True, error_model="numpy", no_cfunc_wrapper=True)
+def block_step(fam, loc, lsc, other_loc, other_var, ptr, idx, peer, rating, tau, lam, lapse, K,
+               scale_free, kappa, center, lo, hi, stats):
+    """One projected damped Newton step (:data:`BLOCK_ITER` iterations, backtracking) on every
+    block at the others fixed, in parallel, from ``stats`` at the current point
+    (:func:`block_sums`; arguments as there, the prior κ/2·(lsc − center)² and the box
+    [lo, hi] added); updates loc/lsc and ``stats`` (to the accepted point) in place."""
+    for b in nb.prange(ptr.size - 1):
         if ptr[b + 1] == ptr[b]:
             continue
         out = np.zeros(9)
         x = np.empty(2)
         x[0] = loc[b]
         x[1] = lsc[b]
-        _block_newton(fam, x, other_loc, other_lsc, idx, ptr[b], ptr[b + 1], peer, rating, tau,
-                      lam, lapse, K, scale_free, kappa, center, lo, hi, out)
+        _block_newton(fam, x, other_loc, other_var, idx, ptr[b], ptr[b + 1], peer, rating, tau,
+                      lam, lapse, K, scale_free, kappa, center, lo, hi, out, stats[b])
         loc[b] = x[0]
         if scale_free:
             lsc[b] = x[1]
+
+
+@nb.njit(cache=True, parallel=True, error_model="numpy", no_cfunc_wrapper=True)
+def gather_sums(ptr, idx, gm, gl, out):
+    """out[b] = (Σ gm[t], Σ gl[t]) over the ratings t = idx[ptr[b]:ptr[b+1]] of block b."""
+    for b in nb.prange(ptr.size - 1):
+        s0 = 0.0
+        s1 = 0.0
+        for r in range(ptr[b], ptr[b + 1]):
+            t = idx[r]
+            s0 += gm[t]
+            s1 += gl[t]
+        out[b, 0] = s0
+        out[b, 1] = s1
 
 
 @nb.njit(cache=True, parallel=True, error_model="numpy", no_cfunc_wrapper=True)

@@ -56,6 +56,11 @@ K_MAX_FLOOR = 1.0
 LAPSE_MAX = 0.5
 #: Projected-gradient tolerance at which each start is compared with the others.
 SCREEN_TOL = 1e-1
+#: Studies with more ratings screen the starts on a subsample of about this many (every
+#: ⌈N/SCREEN_RATINGS⌉-th stimulus, all subjects).
+SCREEN_RATINGS = 200_000
+#: Newton steps on the stimuli left out of the screening before the polish.
+PREFIT_STEPS = 5
 #: Above this many parameters the standard errors come from the 2×2 blocks alone.
 DENSE_MAX = 3000
 _FAMILIES = {"normal": NORMAL, "logistic": LOGISTIC}
@@ -78,7 +83,8 @@ class QuantizedSubjectModel:
     n_params, aic, bic : free parameters (ψ, σ, Δ less one for mean Δ = 0, υ, λ) and
         2·n_params + 2·nll, ln(N)·n_params + 2·nll.
     converged, max_grad, n_sweeps : the stopping rule: max |∂objective/∂θ| over all free
-        parameters (those on a bound excluded when the gradient points outwards).
+        parameters (those on a bound excluded when the gradient points outwards); the sweeps
+        of all starts (those screened on a subsample of the stimuli included).
     lapse : float  (0 without a lapse)
     standard_errors : ``"observed information"`` (the inverse of the full observed Hessian of
         the objective, constrained to mean Δ = 0, times N/(N − n_params), the degrees-of-freedom
@@ -169,12 +175,20 @@ def fit(
 
     Block-coordinate Newton: a damped Newton step on every stimulus block (ψ_j, log σ_j) in
     parallel at the subjects fixed, then on every subject block (Δ_i, log υ_i), then on the
-    shared parameters (λ, a common log υ); these sweeps are a fixed-point iteration, sped up
-    by safeguarded Anderson acceleration (:mod:`ratingdist.subjects._anderson`), until the full
-    gradient of the objective is below ``tol`` in every free coordinate; then Δ is re-centred
-    to mean 0 (ψ shifted by the same amount). Each block
-    reads its own ratings only (CSR index by stimulus and by subject) and sums in a fixed order,
-    so results do not depend on the number of threads.
+    shared parameters (λ: a projected Newton step, damped where it would raise the NLL, see
+    :func:`_lapse_step`; a common log υ: Newton with backtracking); these sweeps are a
+    fixed-point iteration, sped up by safeguarded Anderson acceleration
+    (:mod:`ratingdist.subjects._anderson`; the accelerated point is kept where its objective is
+    below that after the block steps), until the full gradient of the objective is below
+    ``tol`` in every free coordinate; then Δ is re-centred to mean 0 (ψ shifted by the same
+    amount). Each block reads its own ratings only (CSR index by stimulus and by subject) and
+    sums in a fixed order, so results do not depend on the number of threads. A sweep passes
+    over the ratings about four times (:func:`~ratingdist._kernels.subjects.block_step` on
+    both sides with the subjects' sums, then one pass by stimulus for the objective and the
+    full gradient, whose stimulus sums start the next sweep) and allocates nothing per rating
+    beyond two float arrays. Six starts (three splits of the scale, two lapse rates) are
+    screened to SCREEN_TOL, on every ⌈N/SCREEN_RATINGS⌉-th stimulus with all subjects where
+    N > SCREEN_RATINGS, and the best is polished on all ratings.
 
     Parameters
     ----------
@@ -229,166 +243,64 @@ def fit(
     kappa_s = 0.0 if inconsistency == "common" else float(shrinkage)
     use_lapse = lapse == "shared"
     common = inconsistency == "common"
-
     n_j = np.bincount(j, minlength=J).astype(np.float64)
     n_i = np.bincount(i, minlength=I).astype(np.float64)
-    order_j = np.argsort(j, kind="stable")
-    order_i = np.argsort(i, kind="stable")
-    ptr_j = np.concatenate([[0], np.cumsum(n_j)]).astype(np.int64)
-    ptr_i = np.concatenate([[0], np.cumsum(n_i)]).astype(np.int64)
-
-    ls_lo, ls_hi = math.log(scale_floor), math.log(10.0 * K)
-    psi_box = np.array([1.0 - LOC_BOX * K, ls_lo]), np.array([LOC_BOX * K, ls_hi])
-    dlt_box = np.array([-LOC_BOX * K, ls_lo]), np.array([LOC_BOX * K, ls_hi])
-
     mean_j = np.bincount(j, weights=r, minlength=J) / n_j
     var_j = np.bincount(j, weights=(r - mean_j[j]) ** 2, minlength=J) / n_j
-    psi = np.clip(mean_j, 1.0, K).astype(np.float64)
-    dlt = np.zeros(I)
     s0 = math.sqrt(max(float(np.mean(var_j)), 0.25))
-    rho = np.full(J, math.log(s0 / math.sqrt(2)) if ambiguity else -np.inf)
-    nu = np.full(I, math.log(s0 / math.sqrt(2)) if ambiguity else math.log(s0))
-    lam = 0.01 if use_lapse else 0.0
-
-    def center() -> float:
-        return float(np.mean(rho)) if kappa > 0 else 0.0
-
-    def center_s() -> float:
-        return float(np.mean(nu)) if kappa_s > 0 else 0.0
-
-    def evaluate(d: NDArray[np.float64] | None = None
-                 ) -> tuple[float, float, NDArray[np.float64], dict[str, NDArray[np.float64]]]:
-        """NLL, objective, per-rating derivatives ``d`` (computed unless given) and gradient."""
-        if d is None:
-            d = kern.rating_derivatives(fam, psi, rho, dlt, nu, j, i, r, tau, lam, use_lapse, K)
-        nll = float(np.sum(d[:, 0]))
-        pen = 0.5 * kappa * float(np.sum((rho - center()) ** 2)) if kappa > 0 else 0.0
-        pen += 0.5 * kappa_s * float(np.sum((nu - center_s()) ** 2))
-        return nll, nll + pen, d, _gradient(d)
-
-    def _gradient(d: NDArray[np.float64]) -> dict[str, NDArray[np.float64]]:
-        a = d[:, 1]
-        g = {"psi": np.bincount(j, weights=d[:, 2], minlength=J),
-             "dlt": np.bincount(i, weights=d[:, 2], minlength=I)}
-        if ambiguity:
-            g["rho"] = np.bincount(j, weights=d[:, 3] * a, minlength=J) + kappa * (rho - center())
-        if common:
-            g["nu_c"] = np.array([np.sum(d[:, 3] * (1 - a))])
-        else:
-            g["nu"] = (np.bincount(i, weights=d[:, 3] * (1 - a), minlength=I)
-                       + kappa_s * (nu - center_s()))
-        if use_lapse:
-            g["lam"] = np.array([np.sum(d[:, 7])])
-        return g
-
-    def projected_max(g: dict[str, NDArray[np.float64]]) -> float:
-        parts = [_free(g["psi"], psi, *[b[0] for b in psi_box]),
-                 _free(g["dlt"], dlt, *[b[0] for b in dlt_box])]
-        if ambiguity:
-            parts.append(_free(g["rho"], rho, ls_lo, ls_hi))
-        if common:
-            parts.append(_free(g["nu_c"], nu[:1], ls_lo, ls_hi))
-        else:
-            parts.append(_free(g["nu"], nu, ls_lo, ls_hi))
-        if use_lapse:
-            parts.append(_free(g["lam"], np.array([lam]), 0.0, LAPSE_MAX))
-        return float(max(np.max(np.abs(p)) for p in parts))
-
-    finite_rho = np.isfinite(rho)
-    n_nu = 1 if common else I
-    lo_x = np.concatenate([np.full(J, psi_box[0][0]), np.full(int(finite_rho.sum()), ls_lo),
-                           np.full(I, dlt_box[0][0]), np.full(n_nu, ls_lo),
-                           [0.0] if use_lapse else []])
-    hi_x = np.concatenate([np.full(J, psi_box[1][0]), np.full(int(finite_rho.sum()), ls_hi),
-                           np.full(I, dlt_box[1][0]), np.full(n_nu, ls_hi),
-                           [LAPSE_MAX] if use_lapse else []])
-
-    def pack() -> NDArray[np.float64]:
-        return np.concatenate([psi, rho[finite_rho], dlt, nu[:n_nu], [lam] if use_lapse else []])
-
-    def unpack(x: NDArray[np.float64]) -> None:
-        nonlocal lam
-        psi[:] = x[:J]
-        at = J
-        rho[finite_rho] = x[at:at + int(finite_rho.sum())]
-        at += int(finite_rho.sum())
-        dlt[:] = x[at:at + I]
-        at += I
-        nu[:] = x[at:at + n_nu]
-        if use_lapse:
-            lam = float(x[-1])
-
-    def descend(tol_: float, budget: int) -> tuple[bool, int, float, tuple[Any, ...]]:
-        """Sweeps from the current point until the projected gradient is below ``tol_``."""
-        nonlocal lam
-        converged, sweeps, max_grad = False, 0, np.inf
-        nll, obj, d, g = evaluate()
-        stall, best = 0, np.inf
-        accel = Anderson(memory=10)
-        while sweeps < budget:
-            sweeps += 1
-            x = pack()
-            kern.block_pass(fam, psi, rho, dlt, nu, ptr_j, order_j, i, r, tau, lam, use_lapse,
-                            K, ambiguity, kappa, center(), *psi_box)
-            kern.block_pass(fam, dlt, nu, psi, rho, ptr_i, order_i, j, r, tau, lam, use_lapse,
-                            K, not common, kappa_s, center_s(), *dlt_box)
-            at_shared = None
-            if common or use_lapse:
-                lam, at_shared = _shared_step(fam, psi, rho, dlt, nu, j, i, r, tau, lam,
-                                              use_lapse, K, common, (ls_lo, ls_hi))
-            previous = obj
-            nll, obj, d, g = evaluate(at_shared)
-            # a safeguarded Anderson step: kept only where it lowers the objective further
-            gx = pack()
-            xa = accel.step(x, gx)
-            if xa is not None:
-                unpack(np.clip(xa, lo_x, hi_x))
-                trial = evaluate()
-                # where the objective no longer resolves the step, the gradient decides
-                flat = abs(trial[1] - obj) <= 1e-14 * (1.0 + abs(obj))
-                if trial[1] < obj or (flat and projected_max(trial[3]) < projected_max(g)):
-                    nll, obj, d, g = trial
-                else:
-                    unpack(gx)
-                    accel.reset()
-            max_grad = projected_max(g)
-            if max_grad < tol_:
-                converged = True
-                break
-            stuck = previous - obj <= 1e-15 * (1 + abs(obj)) and max_grad >= 0.999 * best
-            best = min(best, max_grad)
-            stall = stall + 1 if stuck else 0
-            if stall >= 50:
-                break
-        return converged, sweeps, max_grad, (nll, obj, d, g)
+    setup = dict(fam=fam, K=K, I=I, ambiguity=ambiguity, common=common, use_lapse=use_lapse,
+                 kappa=kappa, kappa_s=kappa_s, scale_floor=scale_floor)
+    prob = _Problem(j=j, i=i, r=r, J=J, **setup)
 
     # The objective has several local minima: the total scale s_ij² = σ_j² + υ_i² can sit
     # mostly on the stimuli or mostly on the subjects (the priors fix only the spread of the
     # log scales, not their level), and a lapse can take the stray ratings or leave them to
-    # wide scales. Every start is screened with a loose tolerance; the best is polished.
+    # wide scales. Every start is screened with a loose tolerance, on every ⌈N/SCREEN_RATINGS⌉-th
+    # stimulus (all subjects) where the study has more than SCREEN_RATINGS ratings; the best
+    # is polished on all ratings (after PREFIT_STEPS Newton steps on the stimuli left out).
     splits = ((0.5, 0.5), (0.95, 0.3), (0.3, 0.95)) if ambiguity else ((0.0, 1.0),)
     starts = []
     for share_j, share_i in splits:
         for lam0 in ((0.01, 0.1) if use_lapse else (0.0,)):
-            if ambiguity:
-                rho[:] = math.log(max(s0 * share_j, scale_floor))
-            nu[:] = math.log(max(s0 * share_i, scale_floor))
-            psi[:] = np.clip(mean_j, 1.0, K)
-            dlt[:] = 0.0
-            lam = lam0
-            starts.append(pack())
-    sweeps, best_x = 0, starts[0]
+            rho0 = math.log(max(s0 * share_j, scale_floor)) if ambiguity else -np.inf
+            starts.append((rho0, math.log(max(s0 * share_i, scale_floor)), lam0))
+
+    def put(pr: _Problem, start: tuple[float, float, float], mean: NDArray[np.float64]) -> None:
+        pr.psi[:] = np.clip(mean, 1.0, K)
+        pr.rho[:] = start[0]
+        pr.dlt[:] = 0.0
+        pr.nu[:] = start[1]
+        pr.lam = start[2]
+
+    sweeps = 0
+    put(prob, starts[0], mean_j)
     if len(starts) > 1:
+        stride = max(1, -(-N // SCREEN_RATINGS))
+        keep = j % stride == 0
+        screen = prob if stride == 1 else _Problem(j=j[keep] // stride, i=i[keep], r=r[keep],
+                                                   J=-(-J // stride), **setup)
+        mean_screen = mean_j[::stride]
+        best: tuple[Any, ...] = ()
         best_obj = np.inf
         for start in starts:
-            unpack(start)
-            _, used, _, state = descend(SCREEN_TOL, max_sweeps)
+            put(screen, start, mean_screen)
+            _, used, _, state = screen.descend(SCREEN_TOL, max_sweeps)
             sweeps += used
             if state[1] < best_obj:
-                best_x, best_obj = pack(), state[1]
-    unpack(best_x)
-    converged, used, max_grad, (nll, obj, d, _) = descend(tol, max_sweeps)
+                best_obj = state[1]
+                best = (start, screen.psi.copy(), screen.rho.copy(), screen.dlt.copy(),
+                        screen.nu.copy(), screen.lam)
+        del screen
+        put(prob, best[0], mean_j)
+        prob.psi[::stride], prob.rho[::stride] = best[1], best[2]
+        prob.dlt[:], prob.nu[:], prob.lam = best[3], best[4], best[5]
+        if stride > 1:
+            prob.prefit_stimuli(PREFIT_STEPS)
+    converged, used, max_grad, (nll, obj) = prob.descend(tol, max_sweeps)
     sweeps += used
+    psi, rho, dlt, nu, lam = prob.psi, prob.rho, prob.dlt, prob.nu, prob.lam
+    ls_lo, ls_hi = prob.ls_lo, prob.ls_hi
+    psi_box, dlt_box = prob.psi_box, prob.dlt_box
 
     # the bounds break the invariance (ψ + c, Δ − c) only for stimuli or subjects on them, so
     # the centring is done once, after the fit (the box applies before it)
@@ -398,9 +310,15 @@ def fit(
     psi_box = (psi_box[0] + [shift, 0.0], psi_box[1] + [shift, 0.0])
     dlt_box = (dlt_box[0] - [shift, 0.0], dlt_box[1] - [shift, 0.0])
     z = float(stats.norm.ppf(0.5 + level / 2))
-    se = _standard_errors(d, j, i, J, I, kappa, kappa_s, ambiguity, common, use_lapse, psi, rho,
-                          dlt, nu, lam, psi_box, dlt_box, (ls_lo, ls_hi))
     n_params = J + (J if ambiguity else 0) + (I - 1) + (1 if common else I) + int(use_lapse)
+    if _se_kind(J, I, ambiguity, common, use_lapse) == "block":
+        se = _block_errors(*prob.block_hessians(), J, I, ambiguity, common)
+    else:
+        d = kern.rating_derivatives(fam, psi, rho, dlt, nu, prob.j_s, prob.i_s, prob.r_s, tau,
+                                    lam, use_lapse, K)
+        se = _standard_errors(d, prob.j_s, prob.i_s, J, I, kappa, kappa_s, ambiguity, common,
+                              use_lapse, psi, rho, dlt, nu, lam, psi_box, dlt_box,
+                              (ls_lo, ls_hi))
     # degrees-of-freedom correction of least squares: the per-stimulus locations use up data
     dof = math.sqrt(N / (N - n_params)) if N > n_params else 1.0
     se = {key: (val * dof if key != "kind" else val) for key, val in se.items()}
@@ -425,11 +343,239 @@ def fit(
     )
 
 
+class _Problem:
+    """The ratings of a fit (in stimulus order, with a CSR index by subject), its parameters
+    (ψ, ρ = log σ, Δ, ν = log υ, λ, updated in place) and the block-coordinate sweeps of
+    :func:`fit`."""
+
+    def __init__(self, fam: int, K: int, j: NDArray[np.int64], i: NDArray[np.int64],
+                 r: NDArray[np.int64], J: int, I: int, ambiguity: bool, common: bool,
+                 use_lapse: bool, kappa: float, kappa_s: float, scale_floor: float) -> None:
+        self.fam, self.K, self.J, self.I, self.N = fam, K, J, I, r.size
+        self.ambiguity, self.common, self.use_lapse = ambiguity, common, use_lapse
+        self.kappa, self.kappa_s = kappa, kappa_s
+        self.tau = _tau(K)
+        by_j = np.argsort(j, kind="stable")
+        self.i_s = i[by_j].astype(np.int32)
+        self.j_s = j[by_j].astype(np.int32)
+        self.r_s = r[by_j].astype(np.int32)
+        del by_j
+        self.idx_j = np.arange(self.N, dtype=np.int32)
+        self.order_i = np.argsort(self.i_s, kind="stable").astype(np.int32)
+        self.ptr_j = np.concatenate([[0], np.cumsum(np.bincount(j, minlength=J))]).astype(np.int64)
+        self.ptr_i = np.concatenate([[0], np.cumsum(np.bincount(i, minlength=I))]).astype(np.int64)
+        self.ls_lo, self.ls_hi = math.log(scale_floor), math.log(10.0 * K)
+        self.psi_box = np.array([1.0 - LOC_BOX * K, self.ls_lo]), np.array([LOC_BOX * K,
+                                                                             self.ls_hi])
+        self.dlt_box = np.array([-LOC_BOX * K, self.ls_lo]), np.array([LOC_BOX * K, self.ls_hi])
+        self.psi = np.zeros(J)
+        self.rho = np.full(J, 0.0 if ambiguity else -np.inf)
+        self.dlt = np.zeros(I)
+        self.nu = np.zeros(I)
+        self.lam = 0.0
+        # per-block sums (kern.block_sums) and per-rating derivatives for the subjects' gradient
+        self.stats_j = np.zeros((J, 8))
+        self.stats_i = np.zeros((I, 8))
+        self.gm = np.empty(self.N)
+        self.gl = np.empty(self.N)
+        self.sums_i = np.zeros((I, 2))
+        self.empty = np.zeros(0)
+        self.n_rho = J if ambiguity else 0
+        self.n_nu = 1 if common else I
+        lo_l, hi_l = [0.0] if use_lapse else [], [LAPSE_MAX] if use_lapse else []
+        self.lo_x = np.concatenate([np.full(J, self.psi_box[0][0]),
+                                    np.full(self.n_rho, self.ls_lo),
+                                    np.full(I, self.dlt_box[0][0]),
+                                    np.full(self.n_nu, self.ls_lo), lo_l])
+        self.hi_x = np.concatenate([np.full(J, self.psi_box[1][0]),
+                                    np.full(self.n_rho, self.ls_hi),
+                                    np.full(I, self.dlt_box[1][0]),
+                                    np.full(self.n_nu, self.ls_hi), hi_l])
+
+    def center(self) -> float:
+        return float(np.mean(self.rho)) if self.kappa > 0 else 0.0
+
+    def center_s(self) -> float:
+        return float(np.mean(self.nu)) if self.kappa_s > 0 else 0.0
+
+    def prior(self) -> float:
+        pen = (0.5 * self.kappa * float(np.sum((self.rho - self.center()) ** 2))
+               if self.kappa > 0 else 0.0)
+        return pen + 0.5 * self.kappa_s * float(np.sum((self.nu - self.center_s()) ** 2))
+
+    def pack(self) -> NDArray[np.float64]:
+        return np.concatenate([self.psi, self.rho[:self.n_rho], self.dlt, self.nu[:self.n_nu],
+                               [self.lam] if self.use_lapse else []])
+
+    def unpack(self, x: NDArray[np.float64]) -> None:
+        J, I = self.J, self.I
+        self.psi[:] = x[:J]
+        at = J
+        self.rho[:self.n_rho] = x[at:at + self.n_rho]
+        at += self.n_rho
+        self.dlt[:] = x[at:at + I]
+        at += I
+        self.nu[:] = x[at:at + self.n_nu]
+        if self.use_lapse:
+            self.lam = float(x[-1])
+
+    def evaluate(self) -> tuple[float, float, dict[str, NDArray[np.float64]]]:
+        """NLL, objective and gradient at the current point, in one pass over the ratings by
+        stimulus (which leaves the stimulus blocks' sums in ``stats_j`` for the next sweep)
+        and a sum of the per-rating derivatives by subject."""
+        st = self.stats_j
+        kern.block_sums(self.fam, self.psi, self.rho, self.dlt, np.exp(2.0 * self.nu),
+                        self.ptr_j, self.idx_j, self.i_s, self.r_s, self.tau, self.lam,
+                        self.use_lapse, self.K, self.ambiguity, st, self.gm, self.gl)
+        kern.gather_sums(self.ptr_i, self.order_i, self.gm, self.gl, self.sums_i)
+        nll = float(np.sum(st[:, 0]))
+        g = {"psi": st[:, 1].copy(), "dlt": self.sums_i[:, 0].copy()}
+        if self.ambiguity:
+            g["rho"] = st[:, 2] + self.kappa * (self.rho - self.center())
+        if self.common:
+            g["nu_c"] = np.array([np.sum(self.sums_i[:, 1])])
+        else:
+            g["nu"] = self.sums_i[:, 1] + self.kappa_s * (self.nu - self.center_s())
+        if self.use_lapse:
+            g["lam"] = np.array([np.sum(st[:, 6])])
+        return nll, nll + self.prior(), g
+
+    def projected_max(self, g: dict[str, NDArray[np.float64]]) -> float:
+        """max |g| over the free coordinates (those on a bound with g pointing out excluded)."""
+        parts = [_free(g["psi"], self.psi, self.psi_box[0][0], self.psi_box[1][0]),
+                 _free(g["dlt"], self.dlt, self.dlt_box[0][0], self.dlt_box[1][0])]
+        if self.ambiguity:
+            parts.append(_free(g["rho"], self.rho, self.ls_lo, self.ls_hi))
+        if self.common:
+            parts.append(_free(g["nu_c"], self.nu[:1], self.ls_lo, self.ls_hi))
+        else:
+            parts.append(_free(g["nu"], self.nu, self.ls_lo, self.ls_hi))
+        if self.use_lapse:
+            parts.append(_free(g["lam"], np.array([self.lam]), 0.0, LAPSE_MAX))
+        return float(max(np.max(np.abs(p)) for p in parts))
+
+    def block_hessians(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """The stimulus and subject blocks' sums (kern.block_sums) at the current point."""
+        self.evaluate()
+        kern.block_sums(self.fam, self.dlt, self.nu, self.psi, np.exp(2.0 * self.rho),
+                        self.ptr_i, self.order_i, self.j_s, self.r_s, self.tau, self.lam,
+                        self.use_lapse, self.K, not self.common, self.stats_i, self.empty,
+                        self.empty)
+        return self.stats_j, self.stats_i
+
+    def prefit_stimuli(self, steps: int) -> None:
+        """``steps`` Newton steps on every stimulus block at the subjects and λ fixed (each
+        step starts from the sums at the previous one's accepted point)."""
+        self.evaluate()
+        for _ in range(steps):
+            kern.block_step(self.fam, self.psi, self.rho, self.dlt, np.exp(2.0 * self.nu),
+                            self.ptr_j, self.idx_j, self.i_s, self.r_s, self.tau, self.lam,
+                            self.use_lapse, self.K, self.ambiguity, self.kappa, self.center(),
+                            *self.psi_box, self.stats_j)
+
+    def sweep(self) -> tuple[float, float]:
+        """Newton steps on all stimulus blocks (from ``stats_j`` at the current point), then on
+        all subject blocks, then on the shared parameters; returns the objective after the block
+        steps (an upper bound on that after the shared step) and the damped λ (see
+        :func:`_lapse_step`; the λ set is the full Newton step)."""
+        fam, K, tau, lapse = self.fam, self.K, self.tau, self.use_lapse
+        kern.block_step(fam, self.psi, self.rho, self.dlt, np.exp(2.0 * self.nu), self.ptr_j,
+                        self.idx_j, self.i_s, self.r_s, tau, self.lam, lapse, K,
+                        self.ambiguity, self.kappa, self.center(), *self.psi_box, self.stats_j)
+        var_j = np.exp(2.0 * self.rho)
+        kern.block_sums(fam, self.dlt, self.nu, self.psi, var_j, self.ptr_i, self.order_i,
+                        self.j_s, self.r_s, tau, self.lam, lapse, K, not self.common,
+                        self.stats_i, self.empty, self.empty)
+        kern.block_step(fam, self.dlt, self.nu, self.psi, var_j, self.ptr_i, self.order_i,
+                        self.j_s, self.r_s, tau, self.lam, lapse, K, not self.common,
+                        self.kappa_s, self.center_s(), *self.dlt_box, self.stats_i)
+        if self.common:
+            self.lam, d = _shared_step(fam, self.psi, self.rho, self.dlt, self.nu, self.j_s,
+                                       self.i_s, self.r_s, tau, self.lam, lapse, K, True,
+                                       (self.ls_lo, self.ls_hi))
+            return float(np.sum(d[:, 0])) + self.prior(), self.lam
+        f_pre = float(np.sum(self.stats_i[:, 0])) + self.prior()
+        if not lapse:
+            return f_pre, self.lam
+        self.lam, lam_safe = _lapse_step(self.lam, float(np.sum(self.stats_i[:, 6])),
+                                         float(np.sum(self.stats_i[:, 7])))
+        return f_pre, lam_safe
+
+    def descend(self, tol: float, budget: int) -> tuple[bool, int, float, tuple[float, float]]:
+        """Sweeps from the current point until the projected gradient is below ``tol``, sped up
+        by a safeguarded Anderson step; returns (converged, sweeps, max |g|, (NLL, objective))."""
+        converged, sweeps = False, 0
+        nll, obj, g = self.evaluate()
+        max_grad = self.projected_max(g)
+        if max_grad < tol:
+            return True, 0, max_grad, (nll, obj)
+        stall, best = 0, max_grad
+        accel = Anderson(memory=10)
+        while sweeps < budget:
+            sweeps += 1
+            x = self.pack()
+            f_pre, lam_safe = self.sweep()
+            previous, grad_x = obj, max_grad
+            # a safeguarded Anderson step: kept only where it lowers the objective below that
+            # after the block steps
+            gx = self.pack()
+            xa = accel.step(x, gx)
+            trial = None
+            if xa is not None:
+                self.unpack(np.clip(xa, self.lo_x, self.hi_x))
+                trial = self.evaluate()
+                # where the objective no longer resolves the step, the gradient decides
+                flat = abs(trial[1] - f_pre) <= 1e-14 * (1.0 + abs(f_pre))
+                if not (trial[1] < f_pre or (flat and self.projected_max(trial[2]) < grad_x)):
+                    self.unpack(gx)
+                    accel.reset()
+                    trial = None
+            if trial is None:
+                nll, obj, g = self.evaluate()
+                if obj > f_pre and self.lam != lam_safe:
+                    self.lam = lam_safe  # the Newton step on λ overshot: the damped one
+                    nll, obj, g = self.evaluate()
+            else:
+                nll, obj, g = trial
+            max_grad = self.projected_max(g)
+            if max_grad < tol:
+                converged = True
+                break
+            stuck = previous - obj <= 1e-15 * (1 + abs(obj)) and max_grad >= 0.999 * best
+            best = min(best, max_grad)
+            stall = stall + 1 if stuck else 0
+            if stall >= 50:
+                break
+        return converged, sweeps, max_grad, (nll, obj)
+
+
 def _free(g: NDArray[np.float64], x: NDArray[np.float64], lo: float, hi: float
           ) -> NDArray[np.float64]:
     """The gradient with the components zeroed where x is on a bound and g points outwards."""
     out = np.where(((x <= lo) & (g > 0)) | ((x >= hi) & (g < 0)), 0.0, g)
     return np.where(np.isfinite(x), out, 0.0)
+
+
+def _lapse_step(lam: float, g: float, h: float) -> tuple[float, float]:
+    """The projected Newton step on the lapse rate λ ∈ [0, LAPSE_MAX] from the gradient g and
+    curvature h of the NLL in λ at the other parameters fixed, and a damped one that is sure
+    to lower the NLL.
+
+    The NLL −Σ log((1 − λ)·D_t + λ/K) is a sum of −log of affine functions of λ, hence
+    self-concordant, and the damped step −g/h/(1 + δ) with the Newton decrement δ = |g|/√h
+    lowers it by at least δ − log(1 + δ) (then projected on the box, still a descent as the
+    function is convex); the full step, which reaches a bound at once, is tried first.
+
+    References
+    ----------
+    Nesterov & Nemirovskii, "Interior-point polynomial algorithms in convex programming"
+    (1994), section 2.2; Boyd & Vandenberghe, "Convex Optimization" (2004), section 9.6.
+    """
+    if not h > 0.0 or (lam <= 0.0 and g > 0.0) or (lam >= LAPSE_MAX and g < 0.0):
+        return lam, lam
+    delta = abs(g) / math.sqrt(h)
+    full = float(min(max(lam - g / h, 0.0), LAPSE_MAX))
+    return full, float(min(max(lam - g / h / (1.0 + delta), 0.0), LAPSE_MAX))
 
 
 def _shared_step(fam: int, psi: NDArray[np.float64], rho: NDArray[np.float64],
@@ -541,9 +687,6 @@ def _standard_errors(d: NDArray[np.float64], j: NDArray[np.int64], i: NDArray[np
     if ambiguity:
         blocks.append((off["rho"] + j, np.zeros_like(a), a))
     cols = blocks
-    kind = "observed information" if n <= DENSE_MAX else "block"
-    if kind == "block":
-        return _block_errors(d, j, i, J, I, ambiguity, common, fixed, off)
     H = np.zeros((n, n))
     for p_idx, pm, pl in cols:
         for q_idx, qm, ql in cols:
@@ -585,25 +728,29 @@ def _standard_errors(d: NDArray[np.float64], j: NDArray[np.int64], i: NDArray[np
     var = np.full(n, np.inf)
     var[keep] = np.diag(cov_k)
     se = np.sqrt(np.where(var > 0, var, np.inf))
-    out = {"kind": kind, "psi": se[off["psi"]:off["psi"] + J],
+    out = {"kind": "observed information", "psi": se[off["psi"]:off["psi"] + J],
            "rho": se[off["rho"]:off["rho"] + J] if ambiguity else np.zeros(J),
            "dlt": se[off["dlt"]:off["dlt"] + I]}
     out["nu"] = np.full(I, se[off["nu"]]) if common else se[off["nu"]:off["nu"] + I]
     return out
 
 
-def _block_errors(d: NDArray[np.float64], j: NDArray[np.int64], i: NDArray[np.int64], J: int,
-                  I: int, ambiguity: bool, common: bool, fixed: NDArray[np.bool_],
-                  off: dict[str, int]) -> dict[str, Any]:
-    """SEs from the inverse of each 2×2 block (the other parameters held fixed)."""
-    a = d[:, 1]
+def _se_kind(J: int, I: int, ambiguity: bool, common: bool, use_lapse: bool) -> str:
+    """``"observed information"`` up to DENSE_MAX parameters (the mean Δ included), else
+    ``"block"``."""
+    n = J + (J if ambiguity else 0) + I + (1 if common else I) + int(use_lapse)
+    return "observed information" if n <= DENSE_MAX else "block"
+
+
+def _block_errors(stats_j: NDArray[np.float64], stats_i: NDArray[np.float64], J: int, I: int,
+                  ambiguity: bool, common: bool) -> dict[str, Any]:
+    """SEs from the inverse of each 2×2 block (the other parameters held fixed), from the
+    blocks' NLL Hessians (columns 3–5 of :func:`~ratingdist._kernels.subjects.block_sums`:
+    H_loc,loc, H_loc,lsc, H_lsc,lsc, the prior excluded)."""
     out: dict[str, Any] = {"kind": "block"}
-    for side, idx, size, w, loc, lsn in (("stim", j, J, a, "psi", "rho"),
-                                         ("subj", i, I, 1 - a, "dlt", "nu")):
-        h00 = np.bincount(idx, weights=d[:, 4], minlength=size)
-        h01 = np.bincount(idx, weights=d[:, 5] * w, minlength=size)
-        h11 = np.bincount(idx, weights=d[:, 6] * w * w + d[:, 3] * 2 * a * (1 - a),
-                          minlength=size)
+    for side, st, size, loc, lsn in (("stim", stats_j, J, "psi", "rho"),
+                                     ("subj", stats_i, I, "dlt", "nu")):
+        h00, h01, h11 = st[:, 3], st[:, 4], st[:, 5]
         scale = ambiguity if side == "stim" else not common
         with np.errstate(divide="ignore", invalid="ignore"):
             if scale:
