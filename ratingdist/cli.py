@@ -286,7 +286,7 @@ def _prepare_kernels(families: Sequence[str]) -> subprocess.Popen | None:
     if not pending:
         return None
     if sys.stderr.isatty():
-        print("ratingdist: compiling kernels on first use (once, about 10 s)...", file=sys.stderr,
+        print("ratingdist: compiling kernels on first use (once, 10-30 s)...", file=sys.stderr,
               flush=True)
     later = [name for name in pending if compile_group(name) != compile_group(pending[0])]
     if not later or (os.cpu_count() or 1) < 2:

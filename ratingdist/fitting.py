@@ -532,7 +532,7 @@ def compile_group(name: str) -> str:
 def kernels_compiled(families: Iterable[str] | None = None) -> bool:
     """Whether Numba's on-disk cache holds the compiled kernels that fitting ``families`` (all
     by default) runs, so that a first :func:`fit` in this process loads them instead of
-    compiling them (about 10 s for all families on 2 cores).
+    compiling them (10–30 s for all families on 2 cores, by the machine).
 
     Reads only the cache's index files (``ratingdist._kernels.cache``).
 

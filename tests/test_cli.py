@@ -71,7 +71,7 @@ class _Terminal(io.StringIO):
 
 
 #: The note of a first fit that compiles the kernels.
-COMPILING = "ratingdist: compiling kernels on first use (once, about 10 s)...\n"
+COMPILING = "ratingdist: compiling kernels on first use (once, 10-30 s)...\n"
 
 
 @pytest.mark.parametrize(("tty", "compiled", "note"), [
