@@ -115,6 +115,16 @@ def large(n: int, lapse: str | None) -> None:
         print(f"  lapses {res.lapse['value'].round(5).tolist()} (truth {TRUE_LAPSE.tolist()})")
 
 
+def _hits(thresholds: pd.DataFrame, lapse: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each free threshold's and each lapse's interval holds the truth."""
+    free = ~thresholds["pinned"].to_numpy()
+    truth = TRUE_TAU.ravel()[free]
+    th = ((thresholds["ci_low"].to_numpy()[free] <= truth)
+          & (truth <= thresholds["ci_high"].to_numpy()[free]))
+    lam = (lapse["ci_low"].to_numpy() <= TRUE_LAPSE) & (TRUE_LAPSE <= lapse["ci_high"].to_numpy())
+    return th, lam
+
+
 def coverage(studies: int) -> None:
     hits = []
     lapse_hits = []
@@ -123,14 +133,10 @@ def coverage(studies: int) -> None:
     for seed in range(studies):
         res = rd.fit_adaptive(simulate(1000 + seed, 60, 40), thresholds="per-group",
                               lapse="per-group")
-        th = res.thresholds
-        free = ~th["pinned"].to_numpy()
-        truth = TRUE_TAU.ravel()[free]
-        hits.extend((th["ci_low"].to_numpy()[free] <= truth)
-                    & (truth <= th["ci_high"].to_numpy()[free]))
+        th_hits, lam_hits = _hits(res.thresholds, res.lapse)
+        hits.extend(th_hits)
+        lapse_hits.extend(lam_hits)
         lam = res.lapse
-        lapse_hits.extend((lam["ci_low"].to_numpy() <= TRUE_LAPSE)
-                          & (TRUE_LAPSE <= lam["ci_high"].to_numpy()))
         lapse_z.extend((lam["value"].to_numpy() - TRUE_LAPSE) / lam["se"].to_numpy())
     for name, h in (("threshold", hits), ("lapse", lapse_hits)):
         share = float(np.mean(h))
@@ -153,14 +159,10 @@ def bootstrap_coverage(studies: int, n_boot: int) -> None:
         res = rd.fit_adaptive(simulate(1000 + seed, 60, 40), thresholds="per-group",
                               lapse="per-group")
         boot = res.bootstrap(n_boot, seed=seed)
-        th = boot.thresholds
-        free = ~th["pinned"].to_numpy()
-        truth = TRUE_TAU.ravel()[free]
-        hits.extend((th["ci_low"].to_numpy()[free] <= truth)
-                    & (truth <= th["ci_high"].to_numpy()[free]))
+        th_hits, lam_hits = _hits(boot.thresholds, boot.lapse)
+        hits.extend(th_hits)
+        lapse_hits.extend(lam_hits)
         lam = boot.lapse
-        lapse_hits.extend((lam["ci_low"].to_numpy() <= TRUE_LAPSE)
-                          & (TRUE_LAPSE <= lam["ci_high"].to_numpy()))
         width.extend(lam["ci_high"] - lam["ci_low"])
         wald_width.extend(res.lapse["ci_high"] - res.lapse["ci_low"])
     for name, h in (("threshold", hits), ("lapse", lapse_hits)):
