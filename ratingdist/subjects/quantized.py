@@ -362,6 +362,9 @@ class _Problem:
         del by_j
         self.idx_j = np.arange(self.N, dtype=np.int32)
         self.order_i = np.argsort(self.i_s, kind="stable").astype(np.int32)
+        # the subject blocks' passes read the ratings in subject order, sequentially
+        self.j_i = self.j_s[self.order_i]
+        self.r_i = self.r_s[self.order_i]
         self.ptr_j = np.concatenate([[0], np.cumsum(np.bincount(j, minlength=J))]).astype(np.int64)
         self.ptr_i = np.concatenate([[0], np.cumsum(np.bincount(i, minlength=I))]).astype(np.int64)
         self.ls_lo, self.ls_hi = math.log(scale_floor), math.log(10.0 * K)
@@ -458,7 +461,7 @@ class _Problem:
         """The stimulus and subject blocks' sums (kern.block_sums) at the current point."""
         self.evaluate()
         kern.block_sums(self.fam, self.dlt, self.nu, self.psi, np.exp(2.0 * self.rho),
-                        self.ptr_i, self.order_i, self.j_s, self.r_s, self.tau, self.lam,
+                        self.ptr_i, self.idx_j, self.j_i, self.r_i, self.tau, self.lam,
                         self.use_lapse, self.K, not self.common, self.stats_i, self.empty,
                         self.empty)
         return self.stats_j, self.stats_i
@@ -483,11 +486,11 @@ class _Problem:
                         self.idx_j, self.i_s, self.r_s, tau, self.lam, lapse, K,
                         self.ambiguity, self.kappa, self.center(), *self.psi_box, self.stats_j)
         var_j = np.exp(2.0 * self.rho)
-        kern.block_sums(fam, self.dlt, self.nu, self.psi, var_j, self.ptr_i, self.order_i,
-                        self.j_s, self.r_s, tau, self.lam, lapse, K, not self.common,
+        kern.block_sums(fam, self.dlt, self.nu, self.psi, var_j, self.ptr_i, self.idx_j,
+                        self.j_i, self.r_i, tau, self.lam, lapse, K, not self.common,
                         self.stats_i, self.empty, self.empty)
-        kern.block_step(fam, self.dlt, self.nu, self.psi, var_j, self.ptr_i, self.order_i,
-                        self.j_s, self.r_s, tau, self.lam, lapse, K, not self.common,
+        kern.block_step(fam, self.dlt, self.nu, self.psi, var_j, self.ptr_i, self.idx_j,
+                        self.j_i, self.r_i, tau, self.lam, lapse, K, not self.common,
                         self.kappa_s, self.center_s(), *self.dlt_box, self.stats_i)
         if self.common:
             self.lam, d = _shared_step(fam, self.psi, self.rho, self.dlt, self.nu, self.j_s,
