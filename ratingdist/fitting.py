@@ -699,9 +699,9 @@ def _fit_quantized(fam: QuantizedFamily, c: NDArray, K: int, bounds: str):
             axis=1,
         )
         lo, hi = fam.theta_bounds(bounds, K)
-        theta, _, it, ok = batch.fit_theta(code, c[todo], starts, lo, hi, aux, K, MAX_ITERATIONS)
+        theta, _, it, ok, logp[todo] = batch.fit_theta(code, c[todo], starts, lo, hi, aux, K,
+                                                       MAX_ITERATIONS)
         params[todo] = fam._from_theta(theta, K, bounds)
-        logp[todo] = batch.logpmf_theta(code, theta, aux, K)
         probs[todo] = np.exp(logp[todo])
         iterations[todo] = it
         converged[todo] = ok

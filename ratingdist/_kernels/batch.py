@@ -111,7 +111,7 @@ def _chi2(fam, th0, th1, aux, c, K, logp, dlogp):
 
 @nb.njit(**KERNEL)
 def _fit_theta_rows(start, stop, fam, counts, starts, lo, hi, aux, K, maxit, theta, nll, iters,
-                    conv):
+                    conv, logp_out):
     concave = fam == NORMAL or fam == LOGISTIC or fam == LOGIT_LOGISTIC
     for i in range(start, stop):
         logp = np.empty(K)
@@ -147,6 +147,7 @@ def _fit_theta_rows(start, stop, fam, counts, starts, lo, hi, aux, K, maxit, the
                 theta[i, 1] = t1
                 conv[i] = ok
         nll[i] = best * total
+        family_logp(fam, theta[i, 0], theta[i, 1], aux, K, logp_out[i], dlogp)
 
 
 def fit_theta(fam, counts, starts, lo, hi, aux, K, maxit):
@@ -157,6 +158,9 @@ def fit_theta(fam, counts, starts, lo, hi, aux, K, maxit):
     Kumaraswamy: local optima are possible), where the fit is poor (χ²(q, p) > POOR_FIT_CHI2
     per rating); the normal, logistic and logit-logistic likelihoods have a single stationary
     point (Pratt 1981), found from any start. Keeps the lowest NLL (a converged one first).
+
+    Returns θ (n, 2), the NLL, iterations, convergence flags and the log-pmf (n, K) at θ (in
+    the same kernel: a fit compiles no separate log-pmf driver).
     """
     counts = _floats(counts)
     n = counts.shape[0]
@@ -164,11 +168,12 @@ def fit_theta(fam, counts, starts, lo, hi, aux, K, maxit):
     nll = np.empty(n)
     iters = np.empty(n, dtype=np.int64)
     conv = np.empty(n, dtype=np.bool_)
+    logp = np.empty((n, K))
     run_rows(
         _fit_theta_rows, n, int(fam), counts, _floats(starts), _floats(lo), _floats(hi),
-        _floats(aux), int(K), int(maxit), theta, nll, iters, conv,
+        _floats(aux), int(K), int(maxit), theta, nll, iters, conv, logp,
     )
-    return theta, nll, iters, conv
+    return theta, nll, iters, conv, logp
 
 
 @nb.njit(cache=True, error_model="numpy", no_cfunc_wrapper=True)
@@ -295,7 +300,7 @@ def fit_gsd(counts, K, maxit):
 #: The Numba entry points that a fit runs, by kind of family (their callees are cached with
 #: them).
 FIT_KERNELS = {
-    "quantized": (moment_starts, _fit_theta_rows, _logpmf_theta_rows),
+    "quantized": (moment_starts, _fit_theta_rows),
     "maxent": (_fit_maxent_rows, sample_mean_shape),
     "gsd": (_fit_gsd_rows,),
 }
