@@ -69,10 +69,10 @@ _FAMILY_CODES = {"normal": codes.NORMAL, "logistic": codes.LOGISTIC,
 _LOGIT_AXIS = frozenset({"logit-logistic"})
 #: Shape families on [0, 1] (θ = (log a, log b), centred for Kumaraswamy; ``_kernels.joint_unit``).
 _UNIT = frozenset({"beta", "kumaraswamy"})
-#: Box of θ for the shape families: (lo, hi) per coordinate. a, b ≤ 1e6 (beta: sd ≈ 5e-4) and
-#: a ≤ 1e4 (Kumaraswamy: Gumbel scale 1e-4 in log x) put a concentrated member's mass outside two
-#: adjacent categories below 1e-300 for category widths above 0.05; a, b ≥ 1e-4 is the spread end (ratings only in 1 and K with a
-#: lapse stop there).
+#: Box of θ for the shape families: (lo, hi) per coordinate. a, b ≤ 1e6 (beta: sd ≈ 5e-4)
+#: and a ≤ 1e4 (Kumaraswamy: Gumbel scale 1e-4 in log x) put a concentrated member's mass
+#: outside two adjacent categories below 1e-300 for category widths above 0.05; a, b ≥ 1e-4 is
+#: the spread end.
 _UNIT_BOX = {"beta": (np.log([1e-4, 1e-4]), np.log([1e6, 1e6])),
              "kumaraswamy": (np.array([np.log(1e-4), -1e5]), np.array([np.log(1e4), 1e5]))}
 #: The latent families of the adaptive model.
@@ -756,52 +756,42 @@ def fit_adaptive(
             "scale to share (its spread is tied to its mean); use scale='per-stimulus', or a "
             "location-scale family (normal, logistic, logit-logistic) for a common scale"
         )
+    if family in _UNIT and lapse is not None:
+        raise ValueError(
+            f"lapse={lapse!r}: the {family} latent's adaptive fit has no lapse (its stimuli in "
+            "one category or two adjacent ones are solved as exact limits, which hold only "
+            "without one); use lapse=None, or a location-scale family (normal, logistic, "
+            "logit-logistic) for a lapse"
+        )
     return _fit(_study(counts, groups, stimuli), family, thresholds, lapse, scale, fixed=False)
 
 
 def _unit_pins(study: _Study, family: str, pinned: NDArray[np.bool_], T: int):
     """Pins of the beta and Kumaraswamy models (into ``pinned``), the rule and the groups
-    identified only under it.
+    identified only under it: τ_1 = 1/K and τ_{K−1} = (K − 1)/K of every threshold set.
 
     Kumaraswamy: X ~ Kum(a, b) gives X^c ~ Kum(a/c, b), so (a, τ) → (a/c, τ^c) leaves every
-    category probability unchanged: one threshold of the reference set is pinned, the middle one
-    τ_m, m = ⌊(K − 1)/2⌋ + 1, at m/K (the reference point of the centred coordinates; the outer
-    thresholds stay free, they follow the use of the end categories); a threshold set linked to
-    the reference one by no stimulus gets the same pin. Beta: no continuous invariance (x → x^c
-    maps a beta latent out of the family), all thresholds free.
+    category probability unchanged (an exact invariance: one pin is needed). Beyond it, as
+    a → 0 the law of log(−log X) tends to a location-scale family (S = (a·(−log x))^b), whose
+    affine invariance has a second direction: with one pin the supremum lies at τ_1 → 0 and
+    τ_{K−1} → 1 (VQEG-HDTV and synthetic studies). Beta: no exact invariance, but its cdf is a
+    power law near 0 and 1 (I_x(a, b) ~ x^a/(a·B(a, b))), and with all thresholds free the
+    supremum again lies at τ_1 → 0. Both are therefore only weakly identified without the two
+    outer pins, which remove these directions.
     """
     K = study.K
-    by_rule: list = []
-    rule = "Thresholds ordered 0 < tau_1 < ... < tau_(K-1) < 1"
-    if family == "beta":
-        pinned[:, [0, K - 2]] = True
-        return rule + (
-            f"; tau_1 = 1/{K} and tau_(K-1) = {K - 1}/{K} of every set pinned, the interior "
-            "ones free. The beta family has no exact invariance, but near 0 (and 1) its cdf is "
-            "a power law, I_x(a, b) ~ x^a/(a B(a, b)), invariant under x -> x^c: with the outer "
-            "thresholds free the supremum lies at tau_1 -> 0 (or tau_(K-1) -> 1), the end "
-            "categories cut on the power-law tail, so the model is only weakly identified "
-            "there; the pins remove this."
-        ), by_rule
-    m = (K - 1) // 2
-    pinned[0, m] = True
-    ref_name = "all groups" if T == 1 else f"the reference group {_label(study.groups[0])!r}"
-    rule += (
-        f"; {ref_name} has tau_{m + 1} = {m + 1}/{K} pinned (X ~ Kum(a, b) gives X^c ~ "
-        "Kum(a/c, b): thresholds tau^c with a/c fit equally well), the others are free."
+    pinned[:, [0, K - 2]] = True
+    rule = (
+        f"Thresholds ordered 0 < tau_1 < ... < tau_(K-1) < 1; tau_1 = 1/{K} and "
+        f"tau_(K-1) = {K - 1}/{K} of every threshold set pinned, the interior ones free. "
+        + ("Kumaraswamy: X^c ~ Kum(a/c, b) makes one pin necessary; the second blocks the "
+           "a -> 0 regime, where log(-log X) becomes location-scale and the supremum lies at "
+           "tau_1 -> 0, tau_(K-1) -> 1." if family == "kumaraswamy" else
+           "Beta: no exact invariance, but the power-law tails of the cdf near 0 and 1 make "
+           "the outer thresholds weakly identified (with them free the supremum lies at "
+           "tau_1 -> 0); the pins remove this.")
     )
-    if T > 1:
-        comp = _components(study)
-        for root in sorted(set(comp.tolist()) - {comp[0]}):
-            pinned[int(root), m] = True
-            by_rule.extend(_label(x) for x in study.groups[comp == root])
-        if by_rule:
-            rule += (
-                f" Groups {by_rule} share no stimulus with the reference group: the first group "
-                f"of each such set has tau_{m + 1} pinned at {m + 1}/{K} too (the data say "
-                "nothing about their power)."
-            )
-    return rule, by_rule
+    return rule, []
 
 
 def _unit_theta(family: str, study: _Study, pooled: NDArray, lo: NDArray, hi: NDArray,

@@ -12,7 +12,8 @@ Derivatives in the local coordinates (θ_0, θ_1, τ_1..τ_{K−1}, λ): the gra
 (∂F/∂θ from ``_kernels.special.log_betainc_with_grad`` or the closed-form Kumaraswamy terms,
 ∂F/∂τ = f the density); in the Hessian the τ and λ rows are exact (∂²F/∂τ² = f·∂log f/∂τ) and the
 θ rows are central differences of the exact gradient (step ``FD_STEP`` over the local scale of
-the cell in θ, relative error about 1e-9); the likelihood and its stationarity, hence the MLE, are exact.
+the cell in θ, relative error about 1e-9); the likelihood and its stationarity, hence the MLE,
+are exact.
 
 Densities at a threshold: beta log f = (a − 1) log τ + (b − 1) log(1 − τ) − log B(a, b),
 ∂log f/∂τ = (a − 1)/τ − (b − 1)/(1 − τ); Kumaraswamy, with y = a log τ, r = e^y/(1 − e^y),
@@ -474,8 +475,9 @@ def solve_blocks(fam, theta, active, ptr, counts, cell_tset, cell_lset, tau, lam
 def assemble(fam, theta, active, ptr, counts, cell_tset, cell_lset, tau, lam, lapse, lo, hi,
              tau_idx, lam_idx, P, K, log_tref):
     """NLL, full gradient and the Schur complement at (θ, shared), reduced over fixed chunks, as
-    :func:`.joint.assemble`. Returns (nll (n,), grad (n, 2), free (n, 2) (θ coordinates off the
-    box bounds; one on a bound is held), gs (P,), gcorr (P,) = Σ_j H_sj H_jj⁻¹ g_j, S (P, P), D (n, 2, P) =
+    :func:`.joint.assemble`. Returns (nll (n,), grad (n, 2), free (n, 2) (θ coordinates off
+    the box bounds; one on a bound is held), gs (P,), gcorr (P,) = Σ_j H_sj H_jj⁻¹ g_j,
+    S (P, P), D (n, 2, P) =
     −H_jj⁻¹ H_js)."""
     n = theta.shape[0]
     nch = (n + CHUNK - 1) // CHUNK
