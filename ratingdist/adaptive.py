@@ -63,18 +63,29 @@ THRESHOLD_MODES = ("shared", "per-group")
 LAPSE_MODES = (None, "shared", "per-group")
 SCALE_MODES = ("per-stimulus", "common")
 _FAMILY_CODES = {"normal": codes.NORMAL, "logistic": codes.LOGISTIC,
-                 "logit-logistic": codes.LOGISTIC}
+                 "logit-logistic": codes.LOGISTIC, "beta": codes.BETA,
+                 "kumaraswamy": codes.KUMARASWAMY_CENTRED}
 #: Families on [0, 1] fitted on the logit axis (logit X logistic).
 _LOGIT_AXIS = frozenset({"logit-logistic"})
+#: Shape families on [0, 1] (θ = (log a, log b), centred for Kumaraswamy; ``_kernels.joint_unit``).
+_UNIT = frozenset({"beta", "kumaraswamy"})
+#: Box of θ for the shape families: (lo, hi) per coordinate. a, b ≤ 1e6 (beta: sd ≈ 5e-4)
+#: and a ≤ 1e4 (Kumaraswamy: Gumbel scale 1e-4 in log x) put a concentrated member's mass
+#: outside two adjacent categories below 1e-300 for category widths above 0.05; a, b ≥ 1e-4 is
+#: the spread end.
+_UNIT_BOX = {"beta": (np.log([1e-4, 1e-4]), np.log([1e6, 1e6])),
+             "kumaraswamy": (np.array([np.log(1e-4), -1e5]), np.array([np.log(1e4), 1e5]))}
 #: The latent families of the adaptive model.
 ADAPTIVE_FAMILIES = tuple(_FAMILY_CODES)
 _Z95 = stats.norm.ppf(0.975)
 
 
 def _reference_axis(family: str, K: int) -> NDArray[np.float64]:
-    """The reference thresholds on the axis the model is fitted on: k + ½ (rating axis) or
-    logit(k/K) (logit axis of the [0, 1] families), k = 1..K − 1."""
+    """The reference thresholds on the axis the model is fitted on: k + ½ (rating axis),
+    logit(k/K) (logit axis of logit-logistic) or k/K (beta, Kumaraswamy), k = 1..K − 1."""
     k = np.arange(1, K, dtype=np.float64)
+    if family in _UNIT:
+        return k / K
     return special.logit(k / K) if family in _LOGIT_AXIS else k + 0.5
 
 
@@ -343,6 +354,8 @@ class AdaptiveResult:
                     self.family, np.array([u, u - _Z95 * se, u + _Z95 * se])))
                 if s < 0:  # pinned: the reference value exactly
                     v = low = high = float(self.reference_thresholds[i])
+                if self.family in _UNIT:
+                    low, high = max(low, 0.0), min(high, 1.0)
                 if self.family in _LOGIT_AXIS:
                     se *= v * (1.0 - v)
                 rows.append({
@@ -378,13 +391,17 @@ class AdaptiveResult:
         return pd.Series({"value": sig, "se": sig * float(self._se[r])})
 
     def _latent_q(self, mu, ls):
-        """Quantized-latent probabilities (before the lapse) of every cell, (n_cells, K)."""
+        """Quantized-latent probabilities (before the lapse) of every cell, (n_cells, K), from
+        (μ_j, log σ_j) or, for beta and Kumaraswamy, the solver coordinates θ_j."""
         st, p, f = self._study, self._problem, self._fit
         j = st.cell_stim
         tau = f["tau"][p["cell_tset"]]
-        F = stats.norm.cdf if self.family == "normal" else stats.logistic.cdf
-        z = (tau - mu[j, None]) / np.exp(ls[j])[:, None]
-        return np.diff(np.column_stack([np.zeros(len(j)), F(z), np.ones(len(j))]), axis=1)
+        if self.family in _UNIT:
+            Fz = _unit_cdf(self.family, mu[j, None], ls[j, None], tau, p["log_tref"])
+        else:
+            F = stats.norm.cdf if self.family == "normal" else stats.logistic.cdf
+            Fz = F((tau - mu[j, None]) / np.exp(ls[j])[:, None])
+        return np.diff(np.column_stack([np.zeros(len(j)), Fz, np.ones(len(j))]), axis=1)
 
     def _mu_sigma(self):
         """μ_j, σ_j as reported, the fitted log σ_j, and the limit and at-bound flags.
@@ -395,6 +412,8 @@ class AdaptiveResult:
         """
         p, f = self._problem, self._fit
         st = self._study
+        if self.family in _UNIT:
+            return self._shape_params()
         mu = f["theta"][:, 0].copy()
         ls = np.full(len(mu), f["ls_common"]) if p["common"] else f["theta"][:, 1].copy()
         sigma = np.exp(ls)
@@ -413,6 +432,30 @@ class AdaptiveResult:
         at_bound = (ls >= math.log(joint.SIGMA_CEILING) - 1e-12) & p["active"]
         return mu, sigma, ls, limit | ext, at_bound
 
+    def _shape_params(self):
+        """Beta, Kumaraswamy: native a_j, b_j (a = b = ∞ at the concentrated limit, 0 for ratings
+        only in 1 and K without a lapse), θ_1, and the limit and at-bound (spread end) flags."""
+        p, f = self._problem, self._fit
+        st = self._study
+        th = f["theta"]
+        q = self._latent_q(th[:, 0], th[:, 1])
+        pair = np.max(q[:, :-1] + q[:, 1:], axis=1)
+        wide = np.zeros(len(th), bool)
+        np.logical_or.at(wide, st.cell_stim, q.sum(axis=1) - pair > 1e-10)
+        limit = ~wide & p["active"]
+        log_b = th[:, 1].copy()
+        if self.family == "kumaraswamy":
+            from .families.quantized import _kumaraswamy_h
+            log_b -= _kumaraswamy_h(th[:, 0], p["log_tref"])
+        with np.errstate(over="ignore"):
+            a, b = np.exp(th[:, 0]), np.exp(log_b)
+        ext = ~p["active"]
+        limit |= ext & ~p["spread"]
+        a[limit] = b[limit] = np.inf
+        a[p["spread"]] = b[p["spread"]] = 0.0
+        at_bound = (th[:, 0] <= p["lo"][0] + 1e-12) & p["active"]
+        return a, b, th[:, 1], limit | ext, at_bound
+
     @property
     def table(self) -> pd.DataFrame:
         st = self._study
@@ -425,10 +468,11 @@ class AdaptiveResult:
         nll = self._fit["nll"].copy()
         ext = ~self._problem["active"]
         nll[ext] = self._problem["limit_nll"][ext]
+        pn = ("a", "b") if self.family in _UNIT else ("mu", "sigma")
         return pd.DataFrame({
             "id": st.ids, "groups": [",".join(x) for x in names],
             "n_groups": [len(x) for x in names], "n": n_r.astype(np.int64),
-            "mu": _finite(mu), "sigma": _finite(sigma), "nll": nll,
+            pn[0]: _finite(mu), pn[1]: _finite(sigma), "nll": nll,
             "converged": self._fit["converged"] | ext,
             "limit": limit, "at_bound": at_bound, "iterations": self._fit["iterations"],
         })
@@ -438,10 +482,15 @@ class AdaptiveResult:
         st, p, f = self._study, self._problem, self._fit
         K = st.K
         j = st.cell_stim
-        mu, _, ls, _, _ = self._mu_sigma()
-        q = self._latent_q(np.where(p["active"], mu, 0.0), ls)
+        if self.family in _UNIT:
+            q = self._latent_q(f["theta"][:, 0], f["theta"][:, 1])
+        else:
+            mu, _, ls, _, _ = self._mu_sigma()
+            q = self._latent_q(np.where(p["active"], mu, 0.0), ls)
         ext = ~p["active"][j]
-        if ext.any():
+        if self.family in _UNIT:
+            q[ext] = p["limit_probs"][j[ext]]
+        elif ext.any():
             split = p["limit_split"][j[ext]]
             q[ext] = 0.0
             q[ext, 0] = split
@@ -472,7 +521,7 @@ class AdaptiveResult:
         # split at the ends of the latent axis
         fam = family_named(self.family)
         cl = limit[j]
-        ext = ~p["active"][j]
+        ext = p["spread"][j]
         tau = _on_latent(self.family, self._fit["tau"][p["cell_tset"]][cl])
         c = st.counts[cl] > 0
         first = c.argmax(axis=1)
@@ -558,6 +607,16 @@ class AdaptiveResult:
         """Likelihood-ratio test against a nested fit (default: :meth:`fixed`); see
         :func:`lr_test`."""
         return lr_test(self.fixed() if other is None else other, self)
+
+
+def _unit_cdf(family: str, th0: NDArray, th1: NDArray, tau: NDArray, log_tref: float) -> NDArray:
+    """F(τ) of the beta (θ = (log a, log b)) or Kumaraswamy latent (centred θ: F = 1 − exp(−e^u),
+    u = θ_1 + h(a, τ) − h(a, t_ref))."""
+    if family == "beta":
+        return special.betainc(np.exp(th0), np.exp(th1), tau)
+    from .families.quantized import _kumaraswamy_h
+    u = th1 + _kumaraswamy_h(th0, np.log(tau)) - _kumaraswamy_h(th0, log_tref)
+    return -np.expm1(-np.exp(u))
 
 
 def _finite(x: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -684,17 +743,76 @@ def fit_adaptive(
         identified.
     """
     if family not in _FAMILY_CODES:
-        why = (" (the beta and Kumaraswamy latents are not location-scale families on a "
-               "transformed axis; their adaptive fits are not implemented)"
-               if family in ("beta", "kumaraswamy") else "")
-        raise ValueError(f"family must be one of {ADAPTIVE_FAMILIES}, got {family!r}{why}")
+        raise ValueError(f"family must be one of {ADAPTIVE_FAMILIES}, got {family!r}")
     if thresholds not in THRESHOLD_MODES:
         raise ValueError(f"thresholds must be one of {THRESHOLD_MODES}, got {thresholds!r}")
     if lapse not in LAPSE_MODES:
         raise ValueError(f"lapse must be one of {LAPSE_MODES}, got {lapse!r}")
     if scale not in SCALE_MODES:
         raise ValueError(f"scale must be one of {SCALE_MODES}, got {scale!r}")
+    if family in _UNIT and scale != "per-stimulus":
+        raise ValueError(
+            f"scale={scale!r}: the {family} latent has two shape parameters per stimulus and no "
+            "scale to share (its spread is tied to its mean); use scale='per-stimulus', or a "
+            "location-scale family (normal, logistic, logit-logistic) for a common scale"
+        )
+    if family in _UNIT and lapse is not None:
+        raise ValueError(
+            f"lapse={lapse!r}: the {family} latent's adaptive fit has no lapse (its stimuli in "
+            "one category or two adjacent ones are solved as exact limits, which hold only "
+            "without one); use lapse=None, or a location-scale family (normal, logistic, "
+            "logit-logistic) for a lapse"
+        )
     return _fit(_study(counts, groups, stimuli), family, thresholds, lapse, scale, fixed=False)
+
+
+def _unit_pins(study: _Study, family: str, pinned: NDArray[np.bool_], T: int):
+    """Pins of the beta and Kumaraswamy models (into ``pinned``), the rule and the groups
+    identified only under it: τ_1 = 1/K and τ_{K−1} = (K − 1)/K of every threshold set.
+
+    Kumaraswamy: X ~ Kum(a, b) gives X^c ~ Kum(a/c, b), so (a, τ) → (a/c, τ^c) leaves every
+    category probability unchanged (an exact invariance: one pin is needed). Beyond it, as
+    a → 0 the law of log(−log X) tends to a location-scale family (S = (a·(−log x))^b), whose
+    affine invariance has a second direction: with one pin the supremum lies at τ_1 → 0 and
+    τ_{K−1} → 1 (VQEG-HDTV and synthetic studies). Beta: no exact invariance, but its cdf is a
+    power law near 0 and 1 (I_x(a, b) ~ x^a/(a·B(a, b))), and with all thresholds free the
+    supremum again lies at τ_1 → 0. Both are therefore only weakly identified without the two
+    outer pins, which remove these directions.
+    """
+    K = study.K
+    pinned[:, [0, K - 2]] = True
+    rule = (
+        f"Thresholds ordered 0 < tau_1 < ... < tau_(K-1) < 1; tau_1 = 1/{K} and "
+        f"tau_(K-1) = {K - 1}/{K} of every threshold set pinned, the interior ones free. "
+        + ("Kumaraswamy: X^c ~ Kum(a/c, b) makes one pin necessary; the second blocks the "
+           "a -> 0 regime, where log(-log X) becomes location-scale and the supremum lies at "
+           "tau_1 -> 0, tau_(K-1) -> 1." if family == "kumaraswamy" else
+           "Beta: no exact invariance, but the power-law tails of the cdf near 0 and 1 make "
+           "the outer thresholds weakly identified (with them free the supremum lies at "
+           "tau_1 -> 0); the pins remove this.")
+    )
+    return rule, []
+
+
+def _unit_theta(family: str, study: _Study, pooled: NDArray, lo: NDArray, hi: NDArray,
+                log_tref: float) -> NDArray[np.float64]:
+    """Starts of the shape families' blocks: the per-stimulus fits at the reference thresholds
+    (:func:`ratingdist.fit` of the pooled counts) in the solver coordinates, limits (a = b = ∞
+    or 0) and members off the box moved into it."""
+    from .families.quantized import _kumaraswamy_h
+    from .fitting import fit as fit_reference
+
+    tab = fit_reference(RatingCounts._new(np.arange(len(pooled)), pooled.astype(np.int64)),
+                        family).table
+    a = tab["a"].to_numpy(dtype=np.float64)
+    b = tab["b"].to_numpy(dtype=np.float64)
+    ok = np.isfinite(a) & np.isfinite(b) & (a > 0) & (b > 0) & (a < 1e300) & (b < 1e300)
+    la = np.log(np.where(ok, a, 1.0))
+    lb = np.log(np.where(ok, b, 1.0))
+    theta = np.column_stack([la, lb])
+    if family == "kumaraswamy":
+        theta[:, 1] = lb + _kumaraswamy_h(la, log_tref)
+    return np.clip(theta, lo, hi)
 
 
 def _fit(study: _Study, family, thresholds, lapse, scale, fixed) -> AdaptiveResult:
@@ -712,10 +830,13 @@ def _fit(study: _Study, family, thresholds, lapse, scale, fixed) -> AdaptiveResu
     # identification: pins
     pinned = np.zeros((T, K - 1), bool)
     by_rule: list = []
+    unit = family in _UNIT
     if fixed:
         pinned[:] = True
         rule = ("All thresholds fixed at the reference values "
-                + ("k/K on [0, 1]." if logit_axis else "k + 1/2."))
+                + ("k/K on [0, 1]." if logit_axis or unit else "k + 1/2."))
+    elif unit:
+        rule, by_rule = _unit_pins(study, family, pinned, T)
     else:
         pinned[tset_of_group[0], [0, K - 2]] = True
         ref_name = "all groups" if T == 1 else f"the reference group {_label(study.groups[0])!r}"
@@ -798,6 +919,23 @@ def _fit(study: _Study, family, thresholds, lapse, scale, fixed) -> AdaptiveResu
         np.add.at(limit_nll, study.cell_stim[ext[study.cell_stim]], per_cell)
         mid = 0.5 * (ref[0] + ref[-1])
         limit_mu = np.where(split < 0.5, np.inf, np.where(split > 0.5, -np.inf, mid))
+    spread = ext.copy()
+    limit_probs = pooled / pooled.sum(axis=1, keepdims=True)
+    if unit and lapse is None:
+        # ratings in one category or two adjacent ones, every cell on the same thresholds: the
+        # supremum is the concentrated limit a, b → ∞ at the empirical split, whatever the
+        # thresholds (as rd.fit's limits); such a stimulus is left out of the joint solve
+        first = nz.argmax(axis=1)
+        last = K - 1 - nz[:, ::-1].argmax(axis=1)
+        tsets = np.zeros(n, np.int64)
+        np.maximum.at(tsets, study.cell_stim, cell_tset)
+        lows = np.full(n, T, np.int64)
+        np.minimum.at(lows, study.cell_stim, cell_tset)
+        narrow = (last - first <= 1) & (tsets == lows)
+        cells = narrow[study.cell_stim]
+        np.add.at(limit_nll, study.cell_stim[cells],
+                  _likelihood.nll(c[cells], limit_probs[study.cell_stim[cells]]))
+        ext = ext | narrow
     # starts from the moments of the category centres on the fitting axis
     centres = special.logit((np.arange(1, K + 1) - 0.5) / K) if logit_axis else np.arange(1, K + 1)
     mean = (pooled * centres).sum(axis=1) / pooled.sum(axis=1)
@@ -805,14 +943,20 @@ def _fit(study: _Study, family, thresholds, lapse, scale, fixed) -> AdaptiveResu
     theta = np.column_stack([mean, np.log(np.maximum(np.sqrt(var), 0.3))])
     ptr = np.zeros(n + 1, np.int64)
     ptr[1:] = np.cumsum(np.bincount(study.cell_stim, minlength=n))
+    log_tref = float(np.log(((K - 1) // 2 + 1) / K))
+    if unit:
+        box_lo, box_hi = _UNIT_BOX[family]
+        theta = _unit_theta(family, study, pooled, box_lo, box_hi, log_tref)
     problem = {
         "fam": _FAMILY_CODES[family], "active": ~ext, "ptr": ptr, "counts": c,
         "cell_tset": cell_tset,
         "cell_lset": lset_of_group[study.cell_group] if L else np.zeros(len(c), np.int64),
         "lapse": L > 0, "common": common, "tau_idx": tau_idx, "lam_idx": lam_idx,
         "rho_idx": rho_idx, "P": P, "K": K, "limit_nll": limit_nll, "limit_mu": limit_mu,
-        "limit_split": split,
+        "limit_split": split, "spread": spread, "limit_probs": limit_probs,
     }
+    if unit:
+        problem.update(unit=True, lo=box_lo, hi=box_hi, log_tref=log_tref)
     n_free = 2 * n if not common else n + 1
     n_free += P - (1 if common else 0) - 2 * int(ext.sum())
     n_data = len(c) * (K - 1)

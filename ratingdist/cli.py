@@ -1057,7 +1057,8 @@ def _add_adaptive(sub) -> None:
         "vqeg-hdtv, --groups experiment groups by PVS id // 1000.",
     )
     _input_options(cmd)
-    cmd.add_argument("--family", choices=("normal", "logistic", "logit-logistic"),
+    cmd.add_argument("--family", choices=("normal", "logistic", "logit-logistic", "beta",
+                                          "kumaraswamy"),
                      default="normal", help="latent distribution (default normal)")
     cmd.add_argument("--groups", metavar="COL",
                      help="group column (a file) or grouping (vqeg-hdtv: experiment)")

@@ -57,6 +57,8 @@ NULL_TOL = 1e-6
 def _gradients(res) -> tuple[NDArray, NDArray, NDArray, NDArray]:
     """Per group: E_g (G,), the profile gradient dE_g/ds (G, P), the number of stimuli (G,),
     and the stimulus-block covariance term C (G, G), C_ab = Σ_j (∂E_a/∂θ_j)ᵀ H_jj⁻¹ ∂E_b/∂θ_j."""
+    if p_unit(res):
+        return _unit_gradients(res)
     st, p, f = res._study, res._problem, res._fit
     K = st.K
     G = len(st.groups)
@@ -114,13 +116,81 @@ def _gradients(res) -> tuple[NDArray, NDArray, NDArray, NDArray]:
     return E, grad / n_g[:, None], n_g, block
 
 
+def p_unit(res) -> bool:
+    """The fit is of a shape family on [0, 1] (beta, Kumaraswamy; ``_kernels.joint_unit``)."""
+    return bool(res._problem.get("unit", False))
+
+
+def _unit_gradients(res) -> tuple[NDArray, NDArray, NDArray, NDArray]:
+    """:func:`_gradients` for beta and Kumaraswamy fits: their outer thresholds are pinned and
+    they have no lapse, so E_g depends on the shared parameters only through the blocks
+    (Σ_cells D_jᵀ ∂e/∂θ_j); ∂e/∂θ_j by central differences of the cell's tail mass
+    F(τ_1) + 1 − F(τ_{K−1}), H_jj from :func:`joint_unit.unit_cell`. Stimuli in a limit have a
+    fixed tail mass (the empirical one)."""
+    from ._kernels import joint_unit
+    from .adaptive import _unit_cdf
+
+    st, p, f = res._study, res._problem, res._fit
+    K = st.K
+    G = len(st.groups)
+    P = p["P"]
+    j = st.cell_stim
+    g_of = st.cell_group
+    active = p["active"]
+    th = f["theta"]
+    tau = f["tau"][p["cell_tset"]][:, [0, K - 2]]
+
+    def tails(t0, t1):
+        F = _unit_cdf(res.family, t0[:, None], t1[:, None], tau, p["log_tref"])
+        return F[:, 0] + 1.0 - F[:, 1]
+
+    lim = p["limit_probs"][j]
+    e = np.where(active[j], tails(th[j, 0], th[j, 1]), lim[:, 0] + lim[:, K - 1])
+    h = 1e-6
+    d = []
+    for c in range(2):
+        up, dn = th[j].copy(), th[j].copy()
+        up[:, c] += h
+        dn[:, c] -= h
+        d.append(np.where(active[j], (tails(up[:, 0], up[:, 1]) - tails(dn[:, 0], dn[:, 1]))
+                          / (2 * h), 0.0))
+    _, _, free, _, _, _, D = joint_unit.assemble(
+        p["fam"], th, active, p["ptr"], p["counts"], p["cell_tset"], p["cell_lset"], f["tau"],
+        f["lam"], p["lapse"], p["lo"], p["hi"], p["tau_idx"], p["lam_idx"], P, K, p["log_tref"],
+    )
+    d0 = np.where(free[j, 0], d[0], 0.0)
+    d1 = np.where(free[j, 1], d[1], 0.0)
+    n_g = np.bincount(g_of, minlength=G).astype(np.float64)
+    E = np.bincount(g_of, weights=e, minlength=G) / n_g
+    n = len(st.ids)
+    H = np.zeros((n, 2, 2))
+    grad_c, hess = np.empty(K + 2), np.empty((K + 2, K + 2))
+    work, gp, gm = np.empty((8, K)), np.empty(K + 2), np.empty(K + 2)
+    for c, jj in enumerate(j):
+        if active[jj]:
+            joint_unit.unit_cell(p["fam"], th[jj, 0], th[jj, 1], f["tau"][p["cell_tset"][c]],
+                                 0.0, False, p["counts"][c], K, p["log_tref"], grad_c, hess,
+                                 work, gp, gm)
+            H[jj] += hess[:2, :2]
+    for c in range(2):  # a held coordinate: its row and column out of the block
+        held = ~free[:, c]
+        H[held, c, :] = 0.0
+        H[held, :, c] = 0.0
+        H[held, c, c] = 1.0
+    block = _block_solve(res, H, d0 / n_g[g_of], d1 / n_g[g_of])
+    grad = np.zeros((G, P))
+    if P:
+        D = np.where(np.isfinite(D), D, 0.0)
+        np.add.at(grad, g_of, D[j, 0, :] * d0[:, None] + D[j, 1, :] * d1[:, None])
+    return E, grad / n_g[:, None], n_g, block
+
+
 def _block_term(res, e_mu: NDArray, e_ls: NDArray, free_ls: NDArray) -> NDArray:
     """C_ab = Σ_j (∂E_a/∂θ_j)ᵀ H_jj⁻¹ ∂E_b/∂θ_j from the cells' derivatives ∂E_g/∂μ_j, ∂E_g/∂log σ_j
     (``e_mu``, ``e_ls``, zero for a held log σ_j); H_jj summed from :func:`joint.cell_nll`'s
     exact cell Hessians; the pseudo-inverse of a singular block (see the module docstring)."""
     st, p, f = res._study, res._problem, res._fit
     K = st.K
-    G = len(st.groups)
     n = len(st.ids)
     mu = f["theta"][:, 0]
     ls = np.full(n, f["ls_common"]) if p["common"] else f["theta"][:, 1]
@@ -137,6 +207,15 @@ def _block_term(res, e_mu: NDArray, e_ls: NDArray, free_ls: NDArray) -> NDArray:
         H[jj] += hess[:2, :2]
     H[~free_ls, 0, 1] = H[~free_ls, 1, 0] = 0.0
     H[~free_ls, 1, 1] = 1.0
+    return _block_solve(res, H, e_mu, e_ls)
+
+
+def _block_solve(res, H: NDArray, e_mu: NDArray, e_ls: NDArray) -> NDArray:
+    """C_ab = Σ_j (∂E_a/∂θ_j)ᵀ H_jj⁻¹ ∂E_b/∂θ_j from the block Hessians H (n, 2, 2) and the
+    cells' derivatives in the two block coordinates (pseudo-inverse of a singular block)."""
+    st, p = res._study, res._problem
+    G = len(st.groups)
+    n = len(st.ids)
     # per stimulus, the (G, 2) matrix of its groups' derivatives
     A = np.zeros((n, G, 2))
     np.add.at(A, (st.cell_stim, st.cell_group, 0), e_mu)

@@ -38,6 +38,7 @@ import math
 import numba as nb
 import numpy as np
 
+from . import joint_unit
 from .codes import NORMAL
 from .jit import KERNEL
 from .solver import _trust_step
@@ -660,7 +661,9 @@ def solve(problem, theta, tau, lam, ls_common):
     starting ``lam`` is not used.
 
     ``problem`` is a dict of the cell arrays: fam, active, ptr, counts, cell_tset, cell_lset,
-    lapse, common, tau_idx, lam_idx, rho_idx, P, K. Shared parameters: the thresholds τ (T, K − 1)
+    lapse, common, tau_idx, lam_idx, rho_idx, P, K; for the latents on [0, 1] also unit = True,
+    lo, hi (2,) the box of θ and log_tref (the blocks and assembly of :mod:`.joint_unit`, θ in
+    place of (μ, log σ)). Shared parameters: the thresholds τ (T, K − 1)
     marked free by ``tau_idx`` ≥ 0, the lapses λ (L,) in [0, LAPSE_MAX], the common log σ. The
     thresholds stay strictly increasing (a trial point that breaks the order is rejected), log σ_j
     stays in [log SIGMA_FLOOR, log SIGMA_CEILING]: the σ_j → 0 limit of stimuli concentrated on
@@ -678,7 +681,17 @@ def solve(problem, theta, tau, lam, ls_common):
     tau_idx, lam_idx, rho_idx, P = p["tau_idx"], p["lam_idx"], p["rho_idx"], p["P"]
     lam_slots = lam_idx[lam_idx >= 0]
 
+    unit = p.get("unit", False)
+    if unit:  # beta, Kumaraswamy: θ in the box [lo, hi]² (``joint_unit``)
+        lo_v, hi_v = p["lo"], p["hi"]
+
     def blocks(tau_, lam_, lsc, th, restart):
+        if unit:
+            return joint_unit.solve_blocks(
+                p["fam"], th, p["active"], p["ptr"], p["counts"], p["cell_tset"],
+                p["cell_lset"], tau_, lam_, p["lapse"], lo_v, hi_v, p["K"], p["log_tref"],
+                BLOCK_MAXIT, restart, wide,
+            )
         return solve_blocks(
             p["fam"], th, p["active"], p["ptr"], p["counts"], p["cell_tset"], p["cell_lset"],
             tau_, lam_, p["lapse"], p["common"], lsc, lo, hi, p["K"], BLOCK_MAXIT, restart,
@@ -701,6 +714,13 @@ def solve(problem, theta, tau, lam, ls_common):
         return tau_, lam_, (s[rho_idx] if rho_idx >= 0 else ls_common)
 
     def assembled(th, tau_, lam_, lsc):
+        if unit:
+            nll_, gst_, free_, gs_, gc_, S_, D_ = joint_unit.assemble(
+                p["fam"], th, p["active"], p["ptr"], p["counts"], p["cell_tset"],
+                p["cell_lset"], tau_, lam_, p["lapse"], lo_v, hi_v, tau_idx, lam_idx, P, p["K"],
+                p["log_tref"],
+            )
+            return nll_, gst_, free_, gs_, gc_, S_, D_
         return assemble(
             p["fam"], th, p["active"], p["ptr"], p["counts"], p["cell_tset"], p["cell_lset"],
             tau_, lam_, p["lapse"], p["common"], lsc, lo, hi, tau_idx, lam_idx, rho_idx, P, p["K"],
@@ -757,13 +777,17 @@ def solve(problem, theta, tau, lam, ls_common):
         accepted = False
         for s_new in _trial_points(s, step, lam_slots):
             tau_n, lam_n, lsc_n = unpack(s_new)
-            if np.all(np.diff(tau_n, axis=1) > 0):
+            inside = not unit or (np.all(tau_n[:, 0] > 0.0) and np.all(tau_n[:, -1] < 1.0))
+            if inside and np.all(np.diff(tau_n, axis=1) > 0):
                 move = D @ (s_new - s)  # the blocks follow to first order, by at most 1 unit
                 move[~np.isfinite(move).all(axis=1)] = 0.0
                 big = np.abs(move).max(axis=1) > 1.0
                 move[big] /= np.abs(move[big]).max(axis=1, keepdims=True)
                 th_start = theta + move
-                th_start[:, 1] = np.clip(th_start[:, 1], lo, hi)
+                if unit:
+                    th_start = np.clip(th_start, lo_v, hi_v)
+                else:
+                    th_start[:, 1] = np.clip(th_start[:, 1], lo, hi)
                 th_n, nll_n, conv_n, it_n, _ = blocks(tau_n, lam_n, lsc_n, th_start, no_restart)
                 F_n = float(nll_n.sum())
                 pred = float(g @ (s_new - s))
@@ -778,7 +802,10 @@ def solve(problem, theta, tau, lam, ls_common):
         checked = False
     nll_j, gst, free_ls, gs, gc, S, _ = assembled(theta, tau, lam, ls_common)
     active = p["active"]
-    parts = [np.abs(gst[active, 0]), np.abs(gst[active & free_ls, 1])]
+    if unit:
+        parts = [np.abs(gst[active & free_ls[:, 0], 0]), np.abs(gst[active & free_ls[:, 1], 1])]
+    else:
+        parts = [np.abs(gst[active, 0]), np.abs(gst[active & free_ls, 1])]
     free = np.ones(P, bool)
     free[lam_slots[(s[lam_slots] <= 0.0) & (gs[lam_slots] > 0.0)]] = False
     parts.append(np.abs(gs[free]))
