@@ -57,6 +57,7 @@ from . import _likelihood, adaptive_bootstrap, extreme
 from ._kernels import codes, joint
 from .data import RatingCounts
 from .families import family as family_named
+from .families.quantized import unit_cdf
 from .fitting import INFINITE_PARAMETER, as_counts
 
 THRESHOLD_MODES = ("shared", "per-group")
@@ -397,7 +398,7 @@ class AdaptiveResult:
         j = st.cell_stim
         tau = f["tau"][p["cell_tset"]]
         if self.family in _UNIT:
-            Fz = _unit_cdf(self.family, mu[j, None], ls[j, None], tau, p["log_tref"])
+            Fz = unit_cdf(self.family, mu[j, None], ls[j, None], tau, p["log_tref"])
         else:
             F = stats.norm.cdf if self.family == "normal" else stats.logistic.cdf
             Fz = F((tau - mu[j, None]) / np.exp(ls[j])[:, None])
@@ -607,16 +608,6 @@ class AdaptiveResult:
         """Likelihood-ratio test against a nested fit (default: :meth:`fixed`); see
         :func:`lr_test`."""
         return lr_test(self.fixed() if other is None else other, self)
-
-
-def _unit_cdf(family: str, th0: NDArray, th1: NDArray, tau: NDArray, log_tref: float) -> NDArray:
-    """F(τ) of the beta (θ = (log a, log b)) or Kumaraswamy latent (centred θ: F = 1 − exp(−e^u),
-    u = θ_1 + h(a, τ) − h(a, t_ref))."""
-    if family == "beta":
-        return special.betainc(np.exp(th0), np.exp(th1), tau)
-    from .families.quantized import _kumaraswamy_h
-    u = th1 + _kumaraswamy_h(th0, np.log(tau)) - _kumaraswamy_h(th0, log_tref)
-    return -np.expm1(-np.exp(u))
 
 
 def _finite(x: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -128,7 +128,7 @@ def _unit_gradients(res) -> tuple[NDArray, NDArray, NDArray, NDArray]:
     F(τ_1) + 1 − F(τ_{K−1}), H_jj from :func:`joint_unit.unit_cell`. Stimuli in a limit have a
     fixed tail mass (the empirical one)."""
     from ._kernels import joint_unit
-    from .adaptive import _unit_cdf
+    from .families.quantized import unit_cdf
 
     st, p, f = res._study, res._problem, res._fit
     K = st.K
@@ -141,7 +141,7 @@ def _unit_gradients(res) -> tuple[NDArray, NDArray, NDArray, NDArray]:
     tau = f["tau"][p["cell_tset"]][:, [0, K - 2]]
 
     def tails(t0, t1):
-        F = _unit_cdf(res.family, t0[:, None], t1[:, None], tau, p["log_tref"])
+        F = unit_cdf(res.family, t0[:, None], t1[:, None], tau, p["log_tref"])
         return F[:, 0] + 1.0 - F[:, 1]
 
     lim = p["limit_probs"][j]

@@ -573,3 +573,12 @@ class LogitLogistic(QuantizedFamily):
     def _pdf(logit_mu, s, x):
         f = special.expit((special.logit(x) - logit_mu) / s)
         return f * (1.0 - f) / (s * x * (1.0 - x))
+
+
+def unit_cdf(family: str, th0: NDArray, th1: NDArray, tau: NDArray, log_tref: float) -> NDArray:
+    """F(τ) of the beta (θ = (log a, log b)) or Kumaraswamy latent (centred θ: F = 1 − exp(−e^u),
+    u = θ_1 + h(a, τ) − h(a, t_ref))."""
+    if family == "beta":
+        return special.betainc(np.exp(th0), np.exp(th1), tau)
+    u = th1 + _kumaraswamy_h(th0, np.log(tau)) - _kumaraswamy_h(th0, log_tref)
+    return -np.expm1(-np.exp(u))
